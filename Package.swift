@@ -1,0 +1,70 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of settings for every target, tests included.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "warden",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "warden", targets: ["warden"]),
+        .library(name: "WardenCore", targets: ["WardenCore"]),
+        .library(name: "WardenIntegrity", targets: ["WardenIntegrity"]),
+    ],
+    dependencies: [
+        // SHA-256/384/512, ECDSA P-256/384/521 and Ed25519 (BoringSSL-backed on Linux, SHA-NI when present).
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.0.0"),
+        // PKCS#8 / SEC1 / SubjectPublicKeyInfo parsing with algorithm dispatch, and PEM.
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(
+            name: "WardenCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenIntegrity",
+            dependencies: [
+                "WardenCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "warden",
+            dependencies: [
+                "WardenCore",
+                "WardenIntegrity",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenCoreTests",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenIntegrityTests",
+            dependencies: ["WardenIntegrity", "WardenCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["WardenIntegrity", "WardenCore", "warden"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)
