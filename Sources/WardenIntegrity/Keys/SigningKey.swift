@@ -66,7 +66,7 @@ public struct SigningKey: Sendable {
         } catch {
             throw WardenError(
                 .unsupportedKey,
-                PEMInput.unsupportedTypeMessage(source: source, found: "not a supported private key (\(error))"),
+                PEMInput.unsupportedTypeMessage(source: source, found: Self.describe(document)),
                 cause: error
             )
         }
@@ -83,13 +83,19 @@ public struct SigningKey: Sendable {
             } else if Curve25519.Signing.PublicKey(key) != nil {
                 self.init(.ed25519(try Curve25519.Signing.PrivateKey(derRepresentation: der)))
             } else {
-                throw WardenError(.unsupportedKey, PEMInput.unsupportedTypeMessage(source: source, found: "an RSA key"))
+                throw WardenError(.unsupportedKey, PEMInput.unsupportedTypeMessage(source: source, found: Self.describe(document)))
             }
         } catch let error as WardenError {
             throw error
         } catch {
             throw WardenError(.invalidKey, "\(source) could not be decoded as a private key: \(error)", cause: error)
         }
+    }
+
+    private static func describe(_ document: PEMDocument) -> String {
+        document.discriminator == "EC PRIVATE KEY"
+            ? "an EC key on a curve that is not supported"
+            : PEMInput.describeAlgorithm(der: document.derBytes, isPrivate: true)
     }
 
     /// Reads and parses a private key file.

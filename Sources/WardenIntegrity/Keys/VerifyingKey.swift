@@ -65,7 +65,7 @@ public struct VerifyingKey: Sendable, Hashable, CustomStringConvertible {
         } catch {
             throw WardenError(
                 .unsupportedKey,
-                PEMInput.unsupportedTypeMessage(source: source, found: "not a supported public key (\(error))"),
+                PEMInput.unsupportedTypeMessage(source: source, found: PEMInput.describeAlgorithm(der: document.derBytes, isPrivate: false)),
                 cause: error
             )
         }
@@ -78,7 +78,10 @@ public struct VerifyingKey: Sendable, Hashable, CustomStringConvertible {
         } else if let ed25519 = Curve25519.Signing.PublicKey(key) {
             self.init(.ed25519(ed25519))
         } else {
-            throw WardenError(.unsupportedKey, PEMInput.unsupportedTypeMessage(source: source, found: "an RSA key"))
+            throw WardenError(
+                .unsupportedKey,
+                PEMInput.unsupportedTypeMessage(source: source, found: PEMInput.describeAlgorithm(der: document.derBytes, isPrivate: false))
+            )
         }
     }
 
