@@ -32,6 +32,12 @@ struct KeygenCommand: ParsableCommand {
     func run() throws {
         try runReporting(json: json) {
             let key = SigningKey.generate(type)
+            let directory = URL(fileURLWithPath: out).deletingLastPathComponent()
+            do {
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            } catch {
+                throw WardenError(.ioFailure, "cannot create directory '\(directory.path)' for the keys: \(error.localizedDescription)", cause: error)
+            }
             let privatePath = out + ".key"
             let publicPath = out + ".pub"
             try writeKeyFile(privatePath, key.pkcs8PEM, mode: 0o600, force: force)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Warden: AsyncParsableCommand {
@@ -11,4 +12,23 @@ struct Warden: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self]
     )
+
+    /// Parses and runs, with Warden's exit codes: argument-parser's usage
+    /// failures (its 64) become 2, like every other input error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
