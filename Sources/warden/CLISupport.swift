@@ -27,7 +27,11 @@ struct SerializationOptions: ParsableArguments {
 
     func serialization(ignoring extra: [String] = [], modelPath: String) -> Manifest.Serialization {
         let root = URL(fileURLWithPath: modelPath).standardizedFileURL.path
-        let recorded = (ignorePaths + extra).compactMap { ModelTree.relativeIgnorePath($0, root: root) }
+        // Recorded like model_signing does: the git defaults, then the user's paths, relative to the model.
+        var recorded = ModelTree.defaultIgnoredNames
+        for path in (ignorePaths + extra).compactMap({ ModelTree.relativeIgnorePath($0, root: root) }) where !recorded.contains(path) {
+            recorded.append(path)
+        }
         return Manifest.Serialization(
             method: shardSize.map { .shards(size: $0) } ?? .files,
             allowSymlinks: allowSymlinks,

@@ -80,12 +80,14 @@ import Testing
         }
     }
 
-    @Test func singleFileModelIsNamedByItsBaseName() throws {
+    /// As `model_signing` names it: the file's path relative to itself.
+    @Test func singleFileModelIsNamedDot() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let path = try dir.write("model.onnx", patternBytes(100))
-        let manifest = try ModelHasher().manifest(of: path)
-        #expect(manifest.resources.map(\.name) == ["model.onnx"])
+        let path = try dir.write("model.onnx", patternBytes(2_500))
+        #expect(try ModelHasher().manifest(of: path).resources.map(\.name) == ["."])
+        let sharded = try ModelHasher(serialization: .init(method: .shards(size: 1_000))).manifest(of: path)
+        #expect(sharded.resources.map(\.name) == [".:0:1000", ".:1000:2000", ".:2000:2500"])
     }
 
     @Test func defaultAndRequestedIgnores() throws {

@@ -107,6 +107,7 @@ import Testing
         (#"a\u0000b"#, "contains a NUL byte"),
         ("a//b", "empty path component"),
         ("./a", "'.' component"),
+        ("a/.", "'.' component"),
         ("", "is empty"),
     ])
     func unsafeResourceNames(name: String, expected: String) {

@@ -13,7 +13,8 @@ import Darwin
 /// file it is), with ignore rules and the symlink policy applied.
 ///
 /// A model is either a directory, whose files are named by their POSIX path
-/// relative to it, or a single file, named by its base name.
+/// relative to it, or a single file, named `.` (its path relative to itself,
+/// as `model_signing` names it, so single-file signatures interoperate).
 public struct ModelTree: Sendable {
     /// One regular file of the model.
     public struct File: Sendable, Hashable {
@@ -61,8 +62,7 @@ public struct ModelTree: Sendable {
 
         if kind == S_IFREG {
             isDirectory = false
-            let name = (root as NSString).lastPathComponent
-            files = [File(name: name, path: root, size: Int64(info.st_size))]
+            files = [File(name: ".", path: root, size: Int64(info.st_size))]
             return
         }
         guard kind == S_IFDIR else {

@@ -14,6 +14,8 @@ public enum ResourceName {
         if path.utf8.contains(0) { throw reject("contains a NUL byte") }
         if path.contains("\\") { throw reject("contains a backslash; names are POSIX paths") }
         if path.hasPrefix("/") { throw reject("is an absolute path") }
+        // A single-file model's one resource is the file itself.
+        if path == "." { return }
         for component in path.split(separator: "/", omittingEmptySubsequences: false) {
             switch component {
             case "..": throw reject("contains '..'")
