@@ -89,9 +89,9 @@ struct SignCommand: ParsableCommand {
 
     /// The signature's path relative to the model directory, when it lies inside it.
     private func insideModel(_ file: String) -> String? {
-        let root = URL(fileURLWithPath: path).standardizedFileURL.path
-        let absolute = URL(fileURLWithPath: file).standardizedFileURL.path
-        guard absolute.hasPrefix(root + "/") else { return nil }
-        return String(absolute.dropFirst(root.count + 1))
+        ModelTree.relativeIgnorePath(
+            URL(fileURLWithPath: file).standardizedFileURL.path,
+            root: URL(fileURLWithPath: path).standardizedFileURL.path
+        )
     }
 }

@@ -155,4 +155,22 @@ import Testing
         #expect(wrongModel.status == 1)
         #expect(wrongModel.stderr.contains("covers a different model"))
     }
+
+    /// A real model_signing signature copied into the model, named by a path relative to the working directory.
+    @Test func modelSigningSignatureInsideTheModel() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("WardenIntegrityTests/Fixtures/model-signing").path
+        try FileManager.default.copyItem(atPath: "\(fixtures)/model", toPath: "\(workspace)/signed")
+        try FileManager.default.copyItem(atPath: "\(fixtures)/files.sig", toPath: "\(workspace)/signed/model.sig")
+        try FileManager.default.copyItem(atPath: "\(fixtures)/keys/signer.pub", toPath: "\(workspace)/signer.pub")
+
+        let verified = try run("verify", "signed", "--signature", "signed/model.sig", "--key", "signer.pub")
+        #expect(verified.status == 0)
+        #expect(verified.stdout.hasPrefix("verified sha256:b20d15477ce2dd932f1a6ee2a008efbfde6f68c5b0720d070e2c6c66b1b92dfe"))
+
+        #expect(try run("keygen", "--type", "ed25519", "--out", "bob").status == 0)
+        let cosigned = try run("sign", "signed", "--key", "bob.key", "--signature", "signed/model.sig", "--append")
+        #expect(cosigned.status == 0)
+        #expect(try run("verify", "signed", "--signature", "signed/model.sig", "--key", "signer.pub", "--key", "bob.pub", "--threshold", "2").status == 0)
+    }
 }

@@ -44,6 +44,9 @@ import Testing
         let key = try SigningKey(contentsOf: fixture("keys/ed25519.key"))
         #expect(key.type == .ed25519)
         #expect(key.publicKey == (try VerifyingKey(contentsOf: fixture("keys/ed25519.pub"))))
+        // OpenSSL writes canonical PEM, so the id is the hash of the file as written.
+        let file = try String(contentsOfFile: fixture("keys/ed25519.pub"), encoding: .utf8)
+        #expect(key.keyID == Digest.sha256(Array(file.utf8)).hex)
     }
 
     private func expectKeyError(_ code: WardenError.Code, containing text: String, _ body: () throws -> Void) {

@@ -42,8 +42,9 @@ public struct ModelHasher: Sendable {
     ///
     /// - Parameters:
     ///   - path: the model directory or file.
-    ///   - alsoIgnoring: paths left out without being recorded in the manifest
-    ///     (a signature file that lives inside the model).
+    ///   - alsoIgnoring: filesystem paths (absolute, or relative to the working
+    ///     directory) left out without being recorded in the manifest, such as
+    ///     a signature file that lives inside the model.
     ///   - progress: receives the total once the model is walked, then each batch of hashed bytes.
     /// - Throws: `WardenError` for unreadable, missing or refused input.
     public func manifest(of path: String, alsoIgnoring: [String] = [], progress: HashProgress? = nil) throws -> Manifest {
@@ -55,9 +56,10 @@ public struct ModelHasher: Sendable {
         if case .shards(let size) = serialization.method, size <= 0 {
             throw WardenError(.invalidArgument, "shard size must be a positive number of bytes, got \(size)")
         }
+        let absolute = alsoIgnoring.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         return try ModelTree(
             path: path,
-            ignoring: serialization.ignorePaths + alsoIgnoring,
+            ignoring: serialization.ignorePaths + absolute,
             allowSymlinks: serialization.allowSymlinks
         )
     }

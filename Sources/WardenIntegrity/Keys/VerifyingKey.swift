@@ -10,21 +10,20 @@ import X509
 /// SubjectPublicKeyInfo PEM (64-character lines, final newline included), so
 /// the same key has the same id however its file was formatted.
 public struct VerifyingKey: Sendable, Hashable, CustomStringConvertible {
-    enum Backing: Sendable, Hashable {
+    enum Backing: Sendable {
         case p256(P256.Signing.PublicKey)
         case p384(P384.Signing.PublicKey)
         case p521(P521.Signing.PublicKey)
         case ed25519(Curve25519.Signing.PublicKey)
 
-        static func == (lhs: Backing, rhs: Backing) -> Bool { lhs.spkiDER == rhs.spkiDER }
-        func hash(into hasher: inout Hasher) { hasher.combine(spkiDER) }
-
+        /// The DER SubjectPublicKeyInfo.
         var spkiDER: [UInt8] {
             switch self {
             case .p256(let key): Array(key.derRepresentation)
             case .p384(let key): Array(key.derRepresentation)
             case .p521(let key): Array(key.derRepresentation)
-            case .ed25519(let key): (try? Certificate.PublicKey(key).serializeAsPEM().derBytes) ?? Array(key.rawRepresentation)
+            // RFC 8410: SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (32-byte key) }.
+            case .ed25519(let key): [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00] + Array(key.rawRepresentation)
             }
         }
     }
@@ -120,6 +119,10 @@ public struct VerifyingKey: Sendable, Hashable, CustomStringConvertible {
 
     /// `ecdsa-p256 <key id>`.
     public var description: String { "\(type) \(keyID)" }
+
+    /// Two keys are the same key when their SubjectPublicKeyInfo (and so their id) is.
+    public static func == (lhs: VerifyingKey, rhs: VerifyingKey) -> Bool { lhs.keyID == rhs.keyID }
+    public func hash(into hasher: inout Hasher) { hasher.combine(keyID) }
 }
 
 /// Reads a key file as UTF-8 text with errors a person can act on.
