@@ -49,59 +49,51 @@ import Testing
         #expect(key.keyID == Digest.sha256(Array(file.utf8)).hex)
     }
 
-    private func expectKeyError(_ code: WardenError.Code, containing text: String, _ body: () throws -> Void) {
-        #expect {
-            try body()
-        } throws: { error in
-            guard let error = error as? WardenError else { return false }
-            return error.code == code && error.message.contains(text)
-        }
-    }
 
     @Test func privateKeyWherePublicExpected() {
-        expectKeyError(.privateKeyWherePublicExpected, containing: "is a private key, but a public key is needed") {
+        expectWardenError(.privateKeyWherePublicExpected, containing: "is a private key, but a public key is needed") {
             _ = try VerifyingKey(contentsOf: fixture("keys/ed25519.key"))
         }
-        expectKeyError(.privateKeyWherePublicExpected, containing: "pass the .pub file") {
+        expectWardenError(.privateKeyWherePublicExpected, containing: "pass the .pub file") {
             _ = try VerifyingKey(contentsOf: fixture("keys/p256-sec1-with-params.key"))
         }
     }
 
     @Test func publicKeyWherePrivateExpected() {
-        expectKeyError(.publicKeyWherePrivateExpected, containing: "signing needs the private key") {
+        expectWardenError(.publicKeyWherePrivateExpected, containing: "signing needs the private key") {
             _ = try SigningKey(contentsOf: fixture("keys/ed25519.pub"))
         }
     }
 
     @Test func unsupportedKeyTypesAndCurves() {
-        expectKeyError(.unsupportedKey, containing: "RSA") { _ = try VerifyingKey(contentsOf: fixture("keys/rsa.pub")) }
-        expectKeyError(.unsupportedKey, containing: "RSA") { _ = try SigningKey(contentsOf: fixture("keys/rsa.key")) }
-        expectKeyError(.unsupportedKey, containing: "an EC key on curve secp256k1, which is not supported") {
+        expectWardenError(.unsupportedKey, containing: "RSA") { _ = try VerifyingKey(contentsOf: fixture("keys/rsa.pub")) }
+        expectWardenError(.unsupportedKey, containing: "RSA") { _ = try SigningKey(contentsOf: fixture("keys/rsa.key")) }
+        expectWardenError(.unsupportedKey, containing: "an EC key on curve secp256k1, which is not supported") {
             _ = try VerifyingKey(contentsOf: fixture("keys/secp256k1.pub"))
         }
-        expectKeyError(.unsupportedKey, containing: "an EC key on curve secp256k1, which is not supported") {
+        expectWardenError(.unsupportedKey, containing: "an EC key on curve secp256k1, which is not supported") {
             _ = try SigningKey(contentsOf: fixture("keys/secp256k1.key"))
         }
-        expectKeyError(.unsupportedKey, containing: "encrypted private key") {
+        expectWardenError(.unsupportedKey, containing: "encrypted private key") {
             _ = try SigningKey(contentsOf: fixture("keys/p256-encrypted.key"))
         }
     }
 
     @Test func garbagePEM() {
-        expectKeyError(.unsupportedKey, containing: "not a well-formed SubjectPublicKeyInfo public key") {
+        expectWardenError(.unsupportedKey, containing: "not a well-formed SubjectPublicKeyInfo public key") {
             _ = try VerifyingKey(contentsOf: fixture("keys/garbage.pub"))
         }
-        expectKeyError(.invalidKey, containing: "has no '-----BEGIN ...-----' block") { _ = try VerifyingKey(contentsOf: fixture("keys/notpem.pub")) }
-        expectKeyError(.invalidKey, containing: "has no '-----BEGIN ...-----' block") { _ = try VerifyingKey(pem: "") }
-        expectKeyError(.invalidKey, containing: "has no END line (truncated?)") { _ = try VerifyingKey(pem: "-----BEGIN PUBLIC KEY-----\nMFkw\n") }
-        expectKeyError(.invalidKey, containing: "is not valid base64") {
+        expectWardenError(.invalidKey, containing: "has no '-----BEGIN ...-----' block") { _ = try VerifyingKey(contentsOf: fixture("keys/notpem.pub")) }
+        expectWardenError(.invalidKey, containing: "has no '-----BEGIN ...-----' block") { _ = try VerifyingKey(pem: "") }
+        expectWardenError(.invalidKey, containing: "has no END line (truncated?)") { _ = try VerifyingKey(pem: "-----BEGIN PUBLIC KEY-----\nMFkw\n") }
+        expectWardenError(.invalidKey, containing: "is not valid base64") {
             _ = try VerifyingKey(pem: "-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----\n")
         }
-        expectKeyError(.pathNotFound, containing: "does not exist") { _ = try VerifyingKey(contentsOf: "/nonexistent/key.pub") }
+        expectWardenError(.pathNotFound, containing: "does not exist") { _ = try VerifyingKey(contentsOf: "/nonexistent/key.pub") }
     }
 
     @Test func certificateIsNotAKey() {
         let pem = "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n"
-        expectKeyError(.invalidKey, containing: "not a public key") { _ = try VerifyingKey(pem: pem) }
+        expectWardenError(.invalidKey, containing: "not a public key") { _ = try VerifyingKey(pem: pem) }
     }
 }

@@ -117,17 +117,9 @@ import Testing
 }
 
 @Suite struct ModelHasherRejectionTests {
-    private func expectError(_ code: WardenError.Code, containing text: String, _ body: () throws -> Void) {
-        #expect {
-            try body()
-        } throws: { error in
-            guard let error = error as? WardenError else { return false }
-            return error.code == code && error.message.contains(text)
-        }
-    }
 
     @Test func pathThatDoesNotExist() {
-        expectError(.pathNotFound, containing: "does not exist") {
+        expectWardenError(.pathNotFound, containing: "does not exist") {
             _ = try ModelHasher().manifest(of: "/nonexistent/warden/model")
         }
     }
@@ -136,14 +128,14 @@ import Testing
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.mkdir("m/sub")
-        expectError(.emptyModel, containing: "holds no files") { _ = try ModelHasher().manifest(of: dir.file("m")) }
+        expectWardenError(.emptyModel, containing: "holds no files") { _ = try ModelHasher().manifest(of: dir.file("m")) }
     }
 
     @Test func directoryWithOnlyIgnoredFilesIsEmpty() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("m/.gitignore", "x")
-        expectError(.emptyModel, containing: "holds no files") { _ = try ModelHasher().manifest(of: dir.file("m")) }
+        expectWardenError(.emptyModel, containing: "holds no files") { _ = try ModelHasher().manifest(of: dir.file("m")) }
     }
 
     @Test func symlinkIsRefusedByDefault() throws {
@@ -151,7 +143,7 @@ import Testing
         defer { dir.remove() }
         try dir.write("m/real.bin", "x")
         try FileManager.default.createSymbolicLink(atPath: dir.file("m/link.bin"), withDestinationPath: "real.bin")
-        expectError(.symlinkRefused, containing: "'link.bin' is a symlink") { _ = try ModelHasher().manifest(of: dir.file("m")) }
+        expectWardenError(.symlinkRefused, containing: "'link.bin' is a symlink") { _ = try ModelHasher().manifest(of: dir.file("m")) }
     }
 
     @Test func symlinkInsideTheModelIsFollowedWhenAllowed() throws {
@@ -170,7 +162,7 @@ import Testing
         try dir.write("secret", "outside")
         try dir.write("m/real.bin", "x")
         try FileManager.default.createSymbolicLink(atPath: dir.file("m/escape"), withDestinationPath: "../secret")
-        expectError(.symlinkEscapes, containing: "outside the model directory") {
+        expectWardenError(.symlinkEscapes, containing: "outside the model directory") {
             _ = try ModelHasher(serialization: .init(allowSymlinks: true)).manifest(of: dir.file("m"))
         }
     }
@@ -180,7 +172,7 @@ import Testing
         defer { dir.remove() }
         try dir.write("m/real.bin", "x")
         try FileManager.default.createSymbolicLink(atPath: dir.file("m/gone"), withDestinationPath: "missing.bin")
-        expectError(.unreadableFile, containing: "dangling") {
+        expectWardenError(.unreadableFile, containing: "dangling") {
             _ = try ModelHasher(serialization: .init(allowSymlinks: true)).manifest(of: dir.file("m"))
         }
     }
@@ -193,7 +185,7 @@ import Testing
         let hasher = ModelHasher()
         let tree = try hasher.tree(of: dir.file("m"))
         try FileManager.default.removeItem(atPath: dir.file("m/b.bin"))
-        expectError(.unreadableFile, containing: "cannot open 'b.bin'") { _ = try hasher.manifest(of: tree) }
+        expectWardenError(.unreadableFile, containing: "cannot open 'b.bin'") { _ = try hasher.manifest(of: tree) }
     }
 
     @Test func unreadableFileWhenNotRoot() throws {
@@ -203,7 +195,7 @@ import Testing
         defer { dir.remove() }
         let path = try dir.write("m/a.bin", "a")
         chmod(path, 0)
-        expectError(.unreadableFile, containing: "cannot open 'a.bin'") { _ = try ModelHasher().manifest(of: dir.file("m")) }
+        expectWardenError(.unreadableFile, containing: "cannot open 'a.bin'") { _ = try ModelHasher().manifest(of: dir.file("m")) }
     }
 
     @Test func specialFileIsRefused() throws {
@@ -211,14 +203,14 @@ import Testing
         defer { dir.remove() }
         try dir.write("m/a.bin", "a")
         #expect(mkfifo(dir.file("m/pipe"), 0o600) == 0)
-        expectError(.unsupportedFileType, containing: "'pipe' is not a regular file") { _ = try ModelHasher().manifest(of: dir.file("m")) }
+        expectWardenError(.unsupportedFileType, containing: "'pipe' is not a regular file") { _ = try ModelHasher().manifest(of: dir.file("m")) }
     }
 
     @Test func nonPositiveShardSize() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         try dir.write("m/a.bin", "a")
-        expectError(.invalidArgument, containing: "shard size must be a positive") {
+        expectWardenError(.invalidArgument, containing: "shard size must be a positive") {
             _ = try ModelHasher(serialization: .init(method: .shards(size: 0))).manifest(of: dir.file("m"))
         }
     }

@@ -17,14 +17,6 @@ import Testing
         return try Signer(key: key).sign(manifest, modelName: "model")
     }
 
-    func expectFailure(_ code: WardenError.Code, containing text: String, _ body: () throws -> Void) {
-        #expect {
-            try body()
-        } throws: { error in
-            guard let error = error as? WardenError else { return false }
-            return error.code == code && error.message.contains(text)
-        }
-    }
 
     @Test(arguments: KeyType.allCases, methods)
     func roundTrip(type: KeyType, method: Manifest.Serialization.Method) throws {
@@ -85,7 +77,7 @@ import Testing
         let key = SigningKey.generate(.ecdsaP256)
         let bundle = try sign(model, with: key)
         try FileManager.default.moveItem(atPath: dir.file("model/config.json"), toPath: dir.file("model/config.yaml"))
-        expectFailure(.modelModified, containing: "missing: config.json; unexpected: config.yaml") {
+        expectWardenError(.modelModified, containing: "missing: config.json; unexpected: config.yaml") {
             _ = try Verifier(policy: TrustPolicy(keys: [key.publicKey])).verify(model: model, bundle: bundle)
         }
     }
@@ -97,7 +89,7 @@ import Testing
         let signer = SigningKey.generate(.ecdsaP256)
         let stranger = SigningKey.generate(.ecdsaP256)
         let bundle = try sign(model, with: signer)
-        expectFailure(.untrustedSignature, containing: "no trusted key made any of the 1 signature(s) (the bundle names key \(signer.keyID))") {
+        expectWardenError(.untrustedSignature, containing: "no trusted key made any of the 1 signature(s) (the bundle names key \(signer.keyID))") {
             _ = try Verifier(policy: TrustPolicy(keys: [stranger.publicKey])).verify(model: model, bundle: bundle)
         }
     }
@@ -110,11 +102,11 @@ import Testing
         let policy = try TrustPolicy(keys: [key.publicKey])
         var bundle = try sign(model, with: key)
         bundle.envelope.payload[bundle.envelope.payload.count / 2] ^= 1
-        expectFailure(.untrustedSignature, containing: "no trusted key") { _ = try Verifier(policy: policy).verifySignatures(of: bundle) }
+        expectWardenError(.untrustedSignature, containing: "no trusted key") { _ = try Verifier(policy: policy).verifySignatures(of: bundle) }
 
         var flipped = try sign(model, with: key)
         flipped.envelope.signatures[0].sig[10] ^= 1
-        expectFailure(.untrustedSignature, containing: "no trusted key") { _ = try Verifier(policy: policy).verifySignatures(of: flipped) }
+        expectWardenError(.untrustedSignature, containing: "no trusted key") { _ = try Verifier(policy: policy).verifySignatures(of: flipped) }
     }
 
     @Test func coSignaturesAndThreshold() throws {
@@ -136,24 +128,24 @@ import Testing
         let twoOfThree = try Verifier(policy: TrustPolicy(keys: all, threshold: 2)).verify(model: model, bundle: double)
         #expect(Set(twoOfThree.signers) == [first.publicKey, second.publicKey])
 
-        expectFailure(.thresholdNotMet, containing: "signed by 1 trusted key(s)") {
+        expectWardenError(.thresholdNotMet, containing: "signed by 1 trusted key(s)") {
             _ = try Verifier(policy: TrustPolicy(keys: all, threshold: 2)).verify(model: model, bundle: single)
         }
-        expectFailure(.thresholdNotMet, containing: "but the threshold is 3") {
+        expectWardenError(.thresholdNotMet, containing: "but the threshold is 3") {
             _ = try Verifier(policy: TrustPolicy(keys: all, threshold: 3)).verify(model: model, bundle: double)
         }
         // The same key signing twice counts once.
         var duplicated = double
         duplicated.envelope.signatures.append(double.envelope.signatures[0])
-        expectFailure(.thresholdNotMet, containing: "signed by 2 trusted key(s)") {
+        expectWardenError(.thresholdNotMet, containing: "signed by 2 trusted key(s)") {
             _ = try Verifier(policy: TrustPolicy(keys: all, threshold: 3)).verify(model: model, bundle: duplicated)
         }
-        expectFailure(.invalidArgument, containing: "has already signed this bundle") { _ = try Signer(key: second).cosign(double) }
+        expectWardenError(.invalidArgument, containing: "has already signed this bundle") { _ = try Signer(key: second).cosign(double) }
     }
 
     @Test func thresholdThatCanNeverBeMet() throws {
         let key = SigningKey.generate(.ecdsaP256)
-        expectFailure(.invalidArgument, containing: "can never be met with 1 distinct trusted key(s)") {
+        expectWardenError(.invalidArgument, containing: "can never be met with 1 distinct trusted key(s)") {
             _ = try TrustPolicy(keys: [key.publicKey, key.publicKey], threshold: 2)
         }
     }
@@ -171,10 +163,10 @@ import Testing
         _ = try Verifier(policy: policy).verify(model: model, bundle: sign(model, with: key))
 
         try dir.mkdir("empty-trust")
-        expectFailure(.invalidArgument, containing: "holds no *.pub files") { _ = try TrustPolicy(directory: dir.file("empty-trust")) }
-        expectFailure(.pathNotFound, containing: "does not exist") { _ = try TrustPolicy(directory: dir.file("nope")) }
+        expectWardenError(.invalidArgument, containing: "holds no *.pub files") { _ = try TrustPolicy(directory: dir.file("empty-trust")) }
+        expectWardenError(.pathNotFound, containing: "does not exist") { _ = try TrustPolicy(directory: dir.file("nope")) }
         try dir.write("bad-trust/alice.pub", SigningKey.generate(.ecdsaP256).pkcs8PEM)
-        expectFailure(.privateKeyWherePublicExpected, containing: "alice.pub") { _ = try TrustPolicy(directory: dir.file("bad-trust")) }
+        expectWardenError(.privateKeyWherePublicExpected, containing: "alice.pub") { _ = try TrustPolicy(directory: dir.file("bad-trust")) }
     }
 
     @Test func signatureInsideTheModelIsLeftOut() throws {
@@ -192,7 +184,7 @@ import Testing
     @Test func tooManySignaturesAreRefused() throws {
         let key = SigningKey.generate(.ecdsaP256)
         let envelope = DSSEEnvelope(payload: [], signatures: Array(repeating: .init(sig: [1]), count: 65))
-        expectFailure(.malformedSignature, containing: "has 65 entries") {
+        expectWardenError(.malformedSignature, containing: "has 65 entries") {
             _ = try Verifier(policy: TrustPolicy(keys: [key.publicKey])).verifySignatures(of: SignatureBundle(publicKeyHint: nil, envelope: envelope))
         }
     }

@@ -23,13 +23,8 @@ import Testing
         )
     }
 
-    func expectRejected(_ payload: [UInt8], _ code: WardenError.Code = .malformedSignature, containing text: String) {
-        #expect {
-            try ModelSigningStatement(payload: payload)
-        } throws: { error in
-            guard let error = error as? WardenError else { return false }
-            return error.code == code && error.message.contains(text)
-        }
+    func expectRejected(_ payload: [UInt8], _ code: WardenError.Code = .malformedSignature, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectWardenError(code, containing: text, sourceLocation: sourceLocation) { _ = try ModelSigningStatement(payload: payload) }
     }
 
     @Test func parsesAValidStatement() throws {
@@ -130,13 +125,8 @@ import Testing
         )
     }
 
-    func expectRejected(_ json: [UInt8], containing text: String) {
-        #expect {
-            try SignatureBundle(json: json)
-        } throws: { error in
-            guard let error = error as? WardenError else { return false }
-            return error.code == .malformedSignature && error.message.contains(text)
-        }
+    func expectRejected(_ json: [UInt8], containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectWardenError(.malformedSignature, containing: text, sourceLocation: sourceLocation) { _ = try SignatureBundle(json: json) }
     }
 
     @Test func parsesTheOMSShape() throws {
