@@ -13,6 +13,7 @@ public struct WardenError: Error, Sendable, CustomStringConvertible {
         // Input the user gave.
         public static let invalidArgument = Code(rawValue: "invalid_argument")
         public static let invalidDigest = Code(rawValue: "invalid_digest")
+        public static let invalidVersion = Code(rawValue: "invalid_version")
         public static let pathNotFound = Code(rawValue: "path_not_found")
         public static let unreadableFile = Code(rawValue: "unreadable_file")
         public static let emptyModel = Code(rawValue: "empty_model")
