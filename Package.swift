@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "warden", targets: ["warden"]),
         .library(name: "WardenCore", targets: ["WardenCore"]),
         .library(name: "WardenIntegrity", targets: ["WardenIntegrity"]),
+        .library(name: "WardenONNX", targets: ["WardenONNX"]),
     ],
     dependencies: [
         // SHA-256/384/512, ECDSA P-256/384/521 and Ed25519 (BoringSSL-backed on Linux, SHA-NI when present).
@@ -21,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        // ONNX protobuf runtime; the generated code in Sources/WardenONNX/Proto is committed.
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
     ],
     targets: [
         .target(
@@ -41,11 +44,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WardenONNX",
+            dependencies: [
+                "WardenCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
                 "WardenCore",
                 "WardenIntegrity",
+                "WardenONNX",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -58,6 +71,12 @@ let package = Package(
         .testTarget(
             name: "WardenIntegrityTests",
             dependencies: ["WardenIntegrity", "WardenCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenONNXTests",
+            dependencies: ["WardenONNX", "WardenCore"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
