@@ -1,0 +1,83 @@
+import Foundation
+import WardenCore
+
+/// A tensor's values as little-endian bytes in ONNX's raw layout, whichever
+/// field they are stored in, so the same values always give the same bytes.
+enum TensorValues {
+    /// Declared element count, or nil when a dimension is negative.
+    static func elementCount(_ tensor: Onnx_TensorProto) -> Int64? {
+        var count: Int64 = 1
+        for dim in tensor.dims {
+            guard dim >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+
+    /// The number of value bytes the tensor will stream.
+    static func byteCount(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver) throws -> Int {
+        if tensor.dataLocation == .external { return try resolver.resolve(tensor).length }
+        if !tensor.rawData.isEmpty { return tensor.rawData.count }
+        return typedBytes(tensor).count
+    }
+
+    /// Feeds the tensor's value bytes to `body`; external data is streamed, never held whole.
+    /// - Throws: when the stored size does not fit the declared shape, or external data is refused.
+    static func forEachChunk(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver, _ body: (UnsafeRawBufferPointer) -> Void) throws {
+        guard let type = TensorDataType(onnx: tensor.dataType) else {
+            throw WardenError(.invalidModel, "initializer '\(tensor.name)' has element type \(tensor.dataType), which ONNX does not define")
+        }
+        guard let count = elementCount(tensor) else {
+            throw WardenError(.invalidModel, "initializer '\(tensor.name)' has an invalid shape \(tensor.dims)")
+        }
+        let stored = try byteCount(tensor, resolver: resolver)
+        if let width = type.byteWidth, stored != Int(count) * width {
+            throw WardenError(
+                .invalidModel,
+                "initializer '\(tensor.name)' stores \(stored) bytes but its shape \(tensor.dims) of \(type) needs \(Int(count) * width); the model is corrupt"
+            )
+        }
+        if tensor.dataLocation == .external {
+            try resolver.forEachChunk(of: tensor, body)
+        } else if !tensor.rawData.isEmpty {
+            tensor.rawData.withUnsafeBytes(body)
+        } else {
+            typedBytes(tensor).withUnsafeBytes(body)
+        }
+    }
+
+    /// Values from the typed repeated fields, laid out as raw_data would hold them.
+    static func typedBytes(_ tensor: Onnx_TensorProto) -> [UInt8] {
+        var out: [UInt8] = []
+        func append<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+        }
+        switch TensorDataType(onnx: tensor.dataType) {
+        case .float32?, .complex64?:
+            for value in tensor.floatData { append(value.bitPattern) }
+        case .float64?, .complex128?:
+            for value in tensor.doubleData { append(value.bitPattern) }
+        case .int64?:
+            for value in tensor.int64Data { append(value) }
+        case .uint64?:
+            for value in tensor.uint64Data { append(value) }
+        case .uint32?:
+            for value in tensor.uint64Data { append(UInt32(truncatingIfNeeded: value)) }
+        case .int32?:
+            for value in tensor.int32Data { append(value) }
+        case .int16?, .uint16?, .float16?, .bfloat16?:
+            for value in tensor.int32Data { append(UInt16(truncatingIfNeeded: value)) }
+        case .string?:
+            for value in tensor.stringData {
+                append(Int64(value.count))
+                out.append(contentsOf: value)
+            }
+        default:
+            // 8-bit and packed 4-bit types keep one byte per int32_data entry.
+            for value in tensor.int32Data { out.append(UInt8(truncatingIfNeeded: value)) }
+        }
+        return out
+    }
+}
