@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "WardenCore", targets: ["WardenCore"]),
         .library(name: "WardenIntegrity", targets: ["WardenIntegrity"]),
         .library(name: "WardenONNX", targets: ["WardenONNX"]),
+        .library(name: "WardenModel", targets: ["WardenModel"]),
     ],
     dependencies: [
         // SHA-256/384/512, ECDSA P-256/384/521 and Ed25519 (BoringSSL-backed on Linux, SHA-NI when present).
@@ -24,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         // ONNX protobuf runtime; the generated code in Sources/WardenONNX/Proto is committed.
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // Model cards (warden.yaml), with line and column marks for error messages.
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         .target(
@@ -53,12 +56,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WardenModel",
+            dependencies: [
+                "WardenCore",
+                "WardenIntegrity",
+                "WardenONNX",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
                 "WardenCore",
                 "WardenIntegrity",
                 "WardenONNX",
+                "WardenModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -77,6 +91,12 @@ let package = Package(
         .testTarget(
             name: "WardenONNXTests",
             dependencies: ["WardenONNX", "WardenCore"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenModelTests",
+            dependencies: ["WardenModel", "WardenONNX", "WardenIntegrity", "WardenCore"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -28,6 +28,9 @@ public struct WardenError: Error, Sendable, CustomStringConvertible {
         public static let privateKeyWherePublicExpected = Code(rawValue: "private_key_where_public_expected")
         public static let publicKeyWherePrivateExpected = Code(rawValue: "public_key_where_private_expected")
         public static let ioFailure = Code(rawValue: "io_failure")
+        public static let invalidCard = Code(rawValue: "invalid_card")
+        public static let cardContradictsModel = Code(rawValue: "card_contradicts_model")
+        public static let semverViolation = Code(rawValue: "semver_violation")
 
         // Integrity verdicts: the thing checked is not OK.
         public static let malformedSignature = Code(rawValue: "malformed_signature")

@@ -37,7 +37,7 @@ public enum TensorDataType: String, Sendable, Hashable, CaseIterable, CustomStri
 }
 
 /// One dimension of a tensor shape.
-public enum Dimension: Sendable, Hashable, CustomStringConvertible {
+public enum TensorDimension: Sendable, Hashable, CustomStringConvertible {
     /// A known size.
     case fixed(Int64)
     /// A dynamic size with a name (`batch`, `sequence`).
@@ -64,9 +64,9 @@ public enum Dimension: Sendable, Hashable, CustomStringConvertible {
 public struct TensorSpec: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     public let dataType: TensorDataType
-    public let shape: [Dimension]?
+    public let shape: [TensorDimension]?
 
-    public init(name: String, dataType: TensorDataType, shape: [Dimension]?) {
+    public init(name: String, dataType: TensorDataType, shape: [TensorDimension]?) {
         self.name = name
         self.dataType = dataType
         self.shape = shape

@@ -23,6 +23,7 @@ public struct ModelInspection: Sendable, Equatable {
     public let signature: IOSignature
     /// Node count per op type (`ai.onnx.ml.TreeEnsembleClassifier` for other domains).
     public let opCounts: [String: Int]
+    /// Initializers in canonical order: as the graph first uses them, then unused ones in file order.
     public let parameters: [Parameter]
     /// Digest of the graph's structure: op types, attributes, wiring, input
     /// and output types, initializer shapes and dtypes; not names nor trained values.

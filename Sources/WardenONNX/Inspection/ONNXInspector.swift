@@ -30,18 +30,19 @@ public struct ONNXInspector: Sendable {
         var opCounts: [String: Int] = [:]
         Self.countOps(graph) { opCounts[$0, default: 0] += 1 }
 
-        let parameters = try graph.initializer.map { tensor -> ModelInspection.Parameter in
+        var topology = TopologyEncoder(resolver: resolver)
+        try topology.encodeModel(model.proto)
+        let canonicalInitializers = topology.initializerOrder(of: graph)
+
+        let parameters = try canonicalInitializers.map { tensor -> ModelInspection.Parameter in
             guard let type = TensorDataType(onnx: tensor.dataType) else {
                 throw WardenError(.invalidModel, "initializer '\(tensor.name)' has element type \(tensor.dataType), which ONNX does not define")
             }
             return .init(name: tensor.name, dataType: type, shape: tensor.dims)
         }
 
-        var topology = TopologyEncoder(resolver: resolver)
-        try topology.encodeModel(model.proto)
-
         var weights = CanonicalHasher()
-        for tensor in topology.initializerOrder(of: graph) {
+        for tensor in canonicalInitializers {
             weights.int(Int64(tensor.dataType))
             weights.int(tensor.dims.count)
             for dim in tensor.dims { weights.int(dim) }

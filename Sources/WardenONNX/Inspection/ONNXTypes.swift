@@ -20,7 +20,7 @@ extension TensorSpec {
         guard let type = TensorDataType(onnx: tensor.elemType) else {
             throw WardenError(.invalidModel, "graph value '\(value.name)' has element type \(tensor.elemType), which ONNX does not define")
         }
-        let shape: [Dimension]? =
+        let shape: [TensorDimension]? =
             tensor.hasShape
             ? tensor.shape.dim.map { dim in
                 switch dim.value {

@@ -23,9 +23,9 @@ enum TensorValues {
         return typedBytes(tensor).count
     }
 
-    /// Feeds the tensor's value bytes to `body`; external data is streamed, never held whole.
+    /// Checks that the stored values fit the declared type and shape.
     /// - Throws: when the stored size does not fit the declared shape, or external data is refused.
-    static func forEachChunk(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver, _ body: (UnsafeRawBufferPointer) -> Void) throws {
+    static func validate(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver) throws {
         guard let type = TensorDataType(onnx: tensor.dataType) else {
             throw WardenError(.invalidModel, "initializer '\(tensor.name)' has element type \(tensor.dataType), which ONNX does not define")
         }
@@ -33,12 +33,21 @@ enum TensorValues {
             throw WardenError(.invalidModel, "initializer '\(tensor.name)' has an invalid shape \(tensor.dims)")
         }
         let stored = try byteCount(tensor, resolver: resolver)
-        if let width = type.byteWidth, stored != Int(count) * width {
-            throw WardenError(
-                .invalidModel,
-                "initializer '\(tensor.name)' stores \(stored) bytes but its shape \(tensor.dims) of \(type) needs \(Int(count) * width); the model is corrupt"
-            )
+        if let width = type.byteWidth {
+            let (needed, overflow) = Int(count).multipliedReportingOverflow(by: width)
+            guard !overflow, stored == needed else {
+                throw WardenError(
+                    .invalidModel,
+                    "initializer '\(tensor.name)' stores \(stored) bytes but its shape \(tensor.dims) of \(type) needs \(overflow ? "more than Int.max" : String(needed)); the model is corrupt"
+                )
+            }
         }
+    }
+
+    /// Feeds the tensor's value bytes to `body`; external data is streamed, never held whole.
+    /// - Throws: when the stored size does not fit the declared shape, or external data is refused.
+    static func forEachChunk(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver, _ body: (UnsafeRawBufferPointer) -> Void) throws {
+        try validate(tensor, resolver: resolver)
         if tensor.dataLocation == .external {
             try resolver.forEachChunk(of: tensor, body)
         } else if !tensor.rawData.isEmpty {
