@@ -90,6 +90,10 @@ public struct ChangeAssessment: Sendable {
         if let files, !files.isEmpty {
             let other = (files.added + files.removed + files.changed).filter { !new.modelFiles.contains($0) && !old.modelFiles.contains($0) }
             if !other.isEmpty { reasons.append("files changed: \(other.joined(separator: ", "))") }
+            let model = (files.added + files.removed + files.changed).filter { new.modelFiles.contains($0) || old.modelFiles.contains($0) }
+            if !model.isEmpty, !topologyChanged, !weightsChanged, !formatChanged {
+                reasons.append("model file bytes changed with the same structure and values (names, doc strings or metadata)")
+            }
         }
         let cardChanged = old.card != new.card
         if cardChanged, files == nil { reasons.append("\(ModelCard.fileName) changed") }
