@@ -77,7 +77,7 @@ struct DiffReport {
         }
 
         if !diff.initializers.isEmpty {
-            out += "\ninitializers (\(diff.initializers.count) changed)\n"
+            out += "\ntrained values (\(diff.initializers.count) tensors changed)\n"
             let sorted = diff.initializers.sorted { score($0) > score($1) }
             for item in limit > 0 ? Array(sorted.prefix(limit)) : sorted { out += "  " + describe(item) + "\n" }
             if limit > 0, sorted.count > limit { out += "  … \(sorted.count - limit) more (--limit 0 lists all)\n" }

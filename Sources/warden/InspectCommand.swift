@@ -61,7 +61,7 @@ struct InspectReport {
         }
         if let onnx = model.onnx {
             let ops = onnx.opCounts.sorted { ($1.value, $0.key) < ($0.value, $1.key) }
-            rows.append(("ops", "\(onnx.opCounts.values.reduce(0, +)) nodes: " + ops.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+            rows.append(("ops", "\(onnx.opCounts.values.reduce(0, +)) node\(onnx.opCounts.values.reduce(0, +) == 1 ? "" : "s"): " + ops.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
             rows.append(("parameters", "\(grouped(onnx.parameterCount)) in \(onnx.parameters.count) tensors, \(byteSize(onnx.parameterBytes))"))
             rows.append(("topology", onnx.topologyFingerprint.description))
             rows.append(("weights", onnx.weightsDigest.description))

@@ -61,7 +61,7 @@ extension ModelInspection {
             "node_count": opCounts.values.reduce(0, +),
             "parameter_count": parameterCount,
             "parameter_bytes": parameterBytes,
-            "parameters": parameters.map { ["name": $0.name, "dtype": $0.dataType.rawValue, "shape": $0.shape] },
+            "parameters": parameters.map { ["name": $0.name, "dtype": $0.dataType.rawValue, "shape": $0.shape, "kind": $0.kind.rawValue] },
             "topology_fingerprint": topologyFingerprint.description,
             "weights_digest": weightsDigest.description,
         ]

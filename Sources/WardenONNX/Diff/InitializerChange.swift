@@ -34,6 +34,60 @@ public struct InitializerChange: Sendable, Hashable {
     public let kind: Kind
 }
 
+/// Finds a model's trained values by parameter name: initializers, and trained
+/// attributes of `ai.onnx.ml` nodes (`ModelInspection.Parameter.Kind.attribute`).
+struct TrainedValues {
+    struct Values {
+        let type: TensorDataType
+        let shape: [Int64]
+        /// Little-endian values; a slice of the mapped file for external data, never a copy of it.
+        let bytes: Data
+        /// A sparse tensor's indices: values compare element by element only where these match.
+        var indices: Data? = nil
+
+        var description: String { "\(type) [\(shape.map(String.init).joined(separator: ", "))]" }
+    }
+
+    private let tensors: [String: Onnx_TensorProto]
+    private let sparse: [String: Onnx_SparseTensorProto]
+    private let attributes: [String: TrainedAttributes.Entry]
+    private let resolver: ExternalDataResolver
+
+    init(_ model: ONNXModel) throws {
+        tensors = Dictionary(model.graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        sparse = Dictionary(model.graph.sparseInitializer.map { ($0.values.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let entries = TrainedAttributes.entries(of: model.graph, order: try GraphOrder.order(model.graph))
+        attributes = Dictionary(entries.map { ($0.label, $0) }, uniquingKeysWith: { first, _ in first })
+        resolver = ExternalDataResolver(directory: model.directory)
+    }
+
+    func values(of name: String) throws -> Values? {
+        if let tensor = tensors[name] {
+            try TensorValues.validate(tensor, resolver: resolver)
+            guard let type = TensorDataType(onnx: tensor.dataType) else { return nil }
+            let bytes: Data =
+                if tensor.dataLocation == .external { try resolver.bytes(of: tensor) }
+                else if !tensor.rawData.isEmpty { tensor.rawData }
+                else { Data(TensorValues.typedBytes(tensor)) }
+            return Values(type: type, shape: tensor.dims, bytes: bytes)
+        }
+        if let tensor = sparse[name] {
+            guard let type = TensorDataType(onnx: tensor.values.dataType) else { return nil }
+            func bytes(_ part: Onnx_TensorProto) throws -> Data {
+                var out = Data()
+                try TensorValues.forEachChunk(part, resolver: resolver) { out.append(contentsOf: $0) }
+                return out
+            }
+            return Values(type: type, shape: tensor.dims, bytes: try bytes(tensor.values), indices: try bytes(tensor.indices))
+        }
+        if let entry = attributes[name] {
+            let (type, count) = TrainedAttributes.typeAndCount(entry.attribute)
+            return Values(type: type, shape: [count], bytes: try TrainedAttributes.valueBytes(entry.attribute, resolver: resolver))
+        }
+        return nil
+    }
+}
+
 /// Compares the trained values of two ONNX models.
 ///
 /// Initializers pair by name. When the topology fingerprints are equal and
@@ -45,8 +99,8 @@ public enum InitializerComparison {
         from old: ONNXModel, _ oldInspection: ModelInspection,
         to new: ONNXModel, _ newInspection: ModelInspection
     ) throws -> [InitializerChange] {
-        let oldTensors = Dictionary(old.graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        let newTensors = Dictionary(new.graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let oldValues = try TrainedValues(old)
+        let newValues = try TrainedValues(new)
         var pairs: [(old: String, new: String)] = []
         var removed: [String] = []
         var added: [String] = []
@@ -64,19 +118,15 @@ public enum InitializerComparison {
             added = newInspection.parameters.map(\.name).filter { !oldNames.contains($0) }
         }
 
-        let oldResolver = ExternalDataResolver(directory: old.directory)
-        let newResolver = ExternalDataResolver(directory: new.directory)
         var changes: [InitializerChange] = []
         for (oldName, newName) in pairs {
-            guard let a = oldTensors[oldName], let b = newTensors[newName] else { continue }
+            guard let a = try oldValues.values(of: oldName), let b = try newValues.values(of: newName) else { continue }
             let renamed = oldName == newName ? nil : oldName
-            let oldShape = describe(a)
-            let newShape = describe(b)
-            if a.dataType != b.dataType || a.dims != b.dims {
-                changes.append(.init(name: newName, oldName: renamed, kind: .reshaped(from: oldShape, to: newShape)))
+            if a.type != b.type || a.shape != b.shape {
+                changes.append(.init(name: newName, oldName: renamed, kind: .reshaped(from: a.description, to: b.description)))
                 continue
             }
-            if let kind = try compareValues(a, oldResolver, b, newResolver) {
+            if let kind = compare(a, b) {
                 changes.append(.init(name: newName, oldName: renamed, kind: kind))
             }
         }
@@ -85,35 +135,16 @@ public enum InitializerComparison {
         return changes
     }
 
-    static func describe(_ tensor: Onnx_TensorProto) -> String {
-        let type = TensorDataType(onnx: tensor.dataType)?.description ?? "type \(tensor.dataType)"
-        return "\(type) [\(tensor.dims.map(String.init).joined(separator: ", "))]"
-    }
-
     /// nil when the values are identical.
-    static func compareValues(
-        _ a: Onnx_TensorProto, _ aResolver: ExternalDataResolver,
-        _ b: Onnx_TensorProto, _ bResolver: ExternalDataResolver
-    ) throws -> InitializerChange.Kind? {
-        let aBytes = try valueBytes(a, aResolver)
-        let bBytes = try valueBytes(b, bResolver)
-        if aBytes == bBytes { return nil }
-        guard let type = TensorDataType(onnx: a.dataType), let width = type.byteWidth, aBytes.count == bBytes.count else {
-            return .bytesChanged
-        }
-        return aBytes.withUnsafeBytes { x in
-            bBytes.withUnsafeBytes { y in
-                .valuesChanged(statistics(x, y, count: x.count / width, type: type))
+    static func compare(_ a: TrainedValues.Values, _ b: TrainedValues.Values) -> InitializerChange.Kind? {
+        if a.bytes == b.bytes, a.indices == b.indices { return nil }
+        if a.indices != b.indices { return .bytesChanged }
+        guard let width = a.type.byteWidth, a.bytes.count == b.bytes.count, a.bytes.count % width == 0 else { return .bytesChanged }
+        return a.bytes.withUnsafeBytes { x in
+            b.bytes.withUnsafeBytes { y in
+                .valuesChanged(statistics(x, y, count: x.count / width, type: a.type))
             }
         }
-    }
-
-    /// The tensor's value bytes: a slice of the mapped file for external data, never a copy of it.
-    static func valueBytes(_ tensor: Onnx_TensorProto, _ resolver: ExternalDataResolver) throws -> Data {
-        try TensorValues.validate(tensor, resolver: resolver)
-        if tensor.dataLocation == .external { return try resolver.bytes(of: tensor) }
-        if !tensor.rawData.isEmpty { return tensor.rawData }
-        return Data(TensorValues.typedBytes(tensor))
     }
 
     static func statistics(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer, count: Int, type: TensorDataType) -> InitializerChange.ValueStatistics {

@@ -12,6 +12,12 @@ enum GraphOrder {
     /// - Parameter outerScope: names visible from enclosing graphs.
     /// - Throws: `.invalidGraph` naming the undefined tensor or the nodes on a cycle.
     static func order(_ graph: Onnx_GraphProto, outerScope: Set<String> = []) throws -> [Int] {
+        var defined = Set<String>()
+        for name in graph.initializer.map(\.name) + graph.sparseInitializer.map(\.values.name) where !name.isEmpty {
+            guard defined.insert(name).inserted else {
+                throw WardenError(.invalidGraph, "initializer '\(name)' is defined twice; each tensor name must be defined once")
+            }
+        }
         var available = outerScope
         available.formUnion(graph.input.map(\.name))
         available.formUnion(graph.initializer.map(\.name))
@@ -76,8 +82,18 @@ enum GraphOrder {
             order = Array(graph.node.indices)
         }
         guard order.count == graph.node.count else {
-            let stuck = pending.indices.filter { pending[$0] > 0 }.prefix(5).map { describe(graph.node[$0], $0) }
-            throw WardenError(.invalidGraph, "the graph has a cycle through \(stuck.joined(separator: ", ")); ONNX graphs must be acyclic")
+            // Drop nodes that only sit downstream of the cycle: what remains is on it.
+            var stuck = Set(pending.indices.filter { pending[$0] > 0 })
+            var pruned = true
+            while pruned {
+                pruned = false
+                for node in stuck where !dependents[node].contains(where: stuck.contains) {
+                    stuck.remove(node)
+                    pruned = true
+                }
+            }
+            let onCycle = stuck.sorted().prefix(5).map { describe(graph.node[$0], $0) }
+            throw WardenError(.invalidGraph, "the graph has a cycle through \(onCycle.joined(separator: ", ")); ONNX graphs must be acyclic")
         }
 
         for output in graph.output where !output.name.isEmpty {

@@ -38,7 +38,19 @@ public struct ONNXInspector: Sendable {
             guard let type = TensorDataType(onnx: tensor.dataType) else {
                 throw WardenError(.invalidModel, "initializer '\(tensor.name)' has element type \(tensor.dataType), which ONNX does not define")
             }
-            return .init(name: tensor.name, dataType: type, shape: tensor.dims)
+            return .init(name: tensor.name, dataType: type, shape: tensor.dims, kind: .initializer)
+        }
+        let sparse = topology.sparseOrder(of: graph)
+        let sparseParameters = try sparse.map { tensor -> ModelInspection.Parameter in
+            guard let type = TensorDataType(onnx: tensor.values.dataType) else {
+                throw WardenError(.invalidModel, "sparse initializer '\(tensor.values.name)' has element type \(tensor.values.dataType), which ONNX does not define")
+            }
+            return .init(name: tensor.values.name, dataType: type, shape: tensor.dims, kind: .sparseInitializer)
+        }
+        let trained = TrainedAttributes.entries(of: graph, order: try GraphOrder.order(graph))
+        let attributeParameters = trained.map { entry in
+            let (type, count) = TrainedAttributes.typeAndCount(entry.attribute)
+            return ModelInspection.Parameter(name: entry.label, dataType: type, shape: [count], kind: .attribute)
         }
 
         var weights = CanonicalHasher()
@@ -49,6 +61,25 @@ public struct ONNXInspector: Sendable {
             weights.bytesHeader(try TensorValues.byteCount(tensor, resolver: resolver))
             try TensorValues.forEachChunk(tensor, resolver: resolver) { weights.raw($0) }
         }
+        weights.tag("sparse-initializers")
+        weights.int(sparse.count)
+        for tensor in sparse {
+            weights.int(tensor.dims.count)
+            for dim in tensor.dims { weights.int(dim) }
+            for part in [tensor.values, tensor.indices] {
+                weights.int(Int64(part.dataType))
+                weights.bytesHeader(try TensorValues.byteCount(part, resolver: resolver))
+                try TensorValues.forEachChunk(part, resolver: resolver) { weights.raw($0) }
+            }
+        }
+        weights.tag("trained-attributes")
+        weights.int(trained.count)
+        for entry in trained {
+            let bytes = try TrainedAttributes.valueBytes(entry.attribute, resolver: resolver)
+            weights.string(entry.attribute.name)
+            weights.bytesHeader(bytes.count)
+            bytes.withUnsafeBytes { weights.raw($0) }
+        }
 
         return ModelInspection(
             format: "onnx",
@@ -57,7 +88,7 @@ public struct ONNXInspector: Sendable {
             opsets: model.proto.opsetImport.map { .init(domain: $0.domain.isEmpty ? "ai.onnx" : $0.domain, version: $0.version) },
             signature: IOSignature(inputs: inputs, outputs: outputs),
             opCounts: opCounts,
-            parameters: parameters,
+            parameters: parameters + sparseParameters + attributeParameters,
             topologyFingerprint: topology.hasher.finalize(),
             weightsDigest: weights.finalize()
         )
@@ -109,6 +140,13 @@ struct TopologyEncoder {
         try encodeGraph(model.graph, outer: [:], recordInitializers: true)
     }
 
+    /// Main-graph sparse initializers in canonical order: first use, then unused ones in file order.
+    func sparseOrder(of graph: Onnx_GraphProto) -> [Onnx_SparseTensorProto] {
+        let byName = Dictionary(graph.sparseInitializer.map { ($0.values.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let used = Set(usedInitializers)
+        return usedInitializers.compactMap { byName[$0] } + graph.sparseInitializer.filter { !used.contains($0.values.name) }
+    }
+
     /// Main-graph initializers in canonical order: first use, then unused ones in file order.
     func initializerOrder(of graph: Onnx_GraphProto) -> [Onnx_TensorProto] {
         let byName = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -119,10 +157,11 @@ struct TopologyEncoder {
     private mutating func encodeGraph(_ graph: Onnx_GraphProto, outer: [String: Int], recordInitializers: Bool) throws {
         let order = try GraphOrder.order(graph, outerScope: Set(outer.keys))
         let initializers = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let sparseInitializers = Dictionary(graph.sparseInitializer.map { ($0.values.name, $0) }, uniquingKeysWith: { first, _ in first })
         var ids = outer
 
         hasher.tag("graph")
-        let inputs = graph.input.filter { initializers[$0.name] == nil }
+        let inputs = graph.input.filter { initializers[$0.name] == nil && sparseInitializers[$0.name] == nil }
         hasher.int(inputs.count)
         for input in inputs {
             ids[input.name] = allocate()
@@ -148,8 +187,18 @@ struct TopologyEncoder {
                     hasher.int(tensor.dims.count)
                     for dim in tensor.dims { hasher.int(dim) }
                     inputIDs.append(id)
+                } else if let sparse = sparseInitializers[name] {
+                    let id = allocate()
+                    ids[name] = id
+                    if recordInitializers { usedInitializers.append(name) }
+                    hasher.tag("sparse-initializer")
+                    hasher.int(id)
+                    hasher.int(Int64(sparse.values.dataType))
+                    hasher.int(sparse.dims.count)
+                    for dim in sparse.dims { hasher.int(dim) }
+                    inputIDs.append(id)
                 } else {
-                    // Sparse initializers and names GraphOrder accepted from an outer scope.
+                    // Names GraphOrder accepted from an outer scope.
                     let id = allocate()
                     ids[name] = id
                     inputIDs.append(id)
@@ -173,6 +222,14 @@ struct TopologyEncoder {
             let attributes = node.attribute.sorted { $0.name < $1.name }
             hasher.int(attributes.count)
             for attribute in attributes {
+                if TrainedAttributes.isTrained(attribute, of: node) {
+                    // Trained values belong to the weights digest; keep only what the architecture fixes.
+                    hasher.tag("trained-attribute")
+                    hasher.string(attribute.name)
+                    hasher.int(attribute.type.rawValue)
+                    if TrainedAttributes.countIsStructural(node) { hasher.int(TrainedAttributes.typeAndCount(attribute).1) }
+                    continue
+                }
                 try encodeAttribute(attribute, scope: ids)
             }
         }
@@ -185,6 +242,12 @@ struct TopologyEncoder {
         }
 
         let unused = graph.initializer.filter { ids[$0.name] == nil || outer[$0.name] != nil }
+            + graph.sparseInitializer.filter { ids[$0.values.name] == nil || outer[$0.values.name] != nil }.map { sparse in
+                var shape = Onnx_TensorProto()
+                shape.dataType = sparse.values.dataType
+                shape.dims = sparse.dims
+                return shape
+            }
         hasher.tag("unused-initializers")
         let shapes = unused.map { ($0.dataType, $0.dims) }.sorted { ($0.0, $0.1.count) < ($1.0, $1.1.count) || ($0.0 == $1.0 && $0.1.count == $1.1.count && $0.1.lexicographicallyPrecedes($1.1)) }
         hasher.int(shapes.count)

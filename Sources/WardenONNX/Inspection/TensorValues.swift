@@ -32,7 +32,23 @@ enum TensorValues {
         guard let count = elementCount(tensor) else {
             throw WardenError(.invalidModel, "initializer '\(tensor.name)' has an invalid shape \(tensor.dims)")
         }
+        if type == .string {
+            guard tensor.dataLocation != .external, tensor.rawData.isEmpty else {
+                throw WardenError(.invalidModel, "initializer '\(tensor.name)' holds strings outside string_data; the model is corrupt")
+            }
+            guard tensor.stringData.count == count else {
+                throw WardenError(.invalidModel, "initializer '\(tensor.name)' stores \(tensor.stringData.count) strings but its shape \(tensor.dims) needs \(count); the model is corrupt")
+            }
+            return
+        }
         let stored = try byteCount(tensor, resolver: resolver)
+        if type.byteWidth == nil {
+            // 4-bit types: two elements per byte, the last byte padded.
+            let needed = count / 2 + count % 2
+            guard stored == needed else {
+                throw WardenError(.invalidModel, "initializer '\(tensor.name)' stores \(stored) bytes but its shape \(tensor.dims) of \(type) needs \(needed); the model is corrupt")
+            }
+        }
         if let width = type.byteWidth {
             let (needed, overflow) = Int(count).multipliedReportingOverflow(by: width)
             guard !overflow, stored == needed else {

@@ -73,6 +73,9 @@ public final class ExternalDataResolver: @unchecked Sendable {
         guard let real = Self.realPath(full) else {
             throw Self.refused(tensor, "points to '\(reference.location)', which does not exist beside the model; copy the data file next to the .onnx file")
         }
+        if real == realDirectory {
+            throw Self.refused(tensor, "points to '\(reference.location)', which is the model directory itself; name the data file")
+        }
         guard real.hasPrefix(realDirectory + "/") else {
             throw Self.refused(tensor, "points to '\(reference.location)', which leads outside the model directory (to '\(real)')")
         }
@@ -85,7 +88,7 @@ public final class ExternalDataResolver: @unchecked Sendable {
         guard reference.offset <= size, length >= 0, length <= size - reference.offset else {
             throw Self.refused(
                 tensor,
-                "reads bytes \(reference.offset)..<\(reference.offset + (reference.length ?? 0)) of '\(reference.location)', which has only \(size); the data file is truncated or does not belong to this model"
+                "reads \(reference.length.map { "\($0) bytes" } ?? "the rest") from offset \(reference.offset) of '\(reference.location)', which has only \(size) bytes; the data file is truncated or does not belong to this model"
             )
         }
         return Resolved(path: real, offset: reference.offset, length: length)

@@ -1,0 +1,62 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fresh directory under the system temporary folder, removed on `remove()`.
+struct TemporaryDirectory {
+    let path: String
+
+    init(_ label: String = "warden-onnx") throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+        // The real path (macOS keeps temporary files under a symlink), so paths in error messages
+        // compare equal to what the external-data resolver reports.
+        guard let real = realpath(base.path, nil) else { throw CocoaError(.fileNoSuchFile) }
+        defer { free(real) }
+        path = String(cString: real)
+    }
+
+    func url(_ relative: String) -> URL { URL(fileURLWithPath: path).appendingPathComponent(relative) }
+
+    func file(_ relative: String) -> String { url(relative).path }
+
+    /// Writes `bytes` at `relative`, creating parent directories.
+    @discardableResult
+    func write(_ relative: String, _ bytes: some Sequence<UInt8>) throws -> String {
+        let target = url(relative)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: target)
+        return target.path
+    }
+
+    @discardableResult
+    func write(_ relative: String, _ text: String) throws -> String {
+        try write(relative, Array(text.utf8))
+    }
+
+    func mkdir(_ relative: String) throws {
+        try FileManager.default.createDirectory(at: url(relative), withIntermediateDirectories: true)
+    }
+
+    /// Copies the tree at `source` into `relative`.
+    @discardableResult
+    func copy(from source: String, to relative: String) throws -> String {
+        let target = url(relative)
+        try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: source, toPath: target.path)
+        return target.path
+    }
+
+    /// Makes `relative` a symbolic link to `destination` (absolute, or relative to the link's folder).
+    func symlink(_ relative: String, to destination: String) throws {
+        try FileManager.default.createSymbolicLink(atPath: file(relative), withDestinationPath: destination)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
