@@ -77,6 +77,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Helpers every test target shares: temporary directories, the WardenError expectation.
+        .target(
+            name: "WardenTestSupport",
+            dependencies: ["WardenCore"],
+            path: "Tests/WardenTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "WardenCoreTests",
             dependencies: ["WardenCore"],
@@ -84,19 +91,19 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenIntegrityTests",
-            dependencies: ["WardenIntegrity", "WardenCore"],
+            dependencies: ["WardenIntegrity", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenONNXTests",
-            dependencies: ["WardenONNX", "WardenCore"],
+            dependencies: ["WardenONNX", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenModelTests",
-            dependencies: ["WardenModel", "WardenONNX", "WardenIntegrity", "WardenCore"],
+            dependencies: ["WardenModel", "WardenONNX", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -41,8 +41,8 @@ import WardenONNX
     @Test func aChangedReadmeOrCardIsPatchAndASignatureIsIgnored() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try directory.copy(Fixture.onnx("mlp-v1.onnx"), to: "a/model.onnx")
-        try directory.copy(Fixture.onnx("mlp-v1.onnx"), to: "b/model.onnx")
+        try directory.copy(from: Fixture.onnx("mlp-v1.onnx"), to: "a/model.onnx")
+        try directory.copy(from: Fixture.onnx("mlp-v1.onnx"), to: "b/model.onnx")
         try directory.write("b/model.sig", "{}")
         #expect(ChangeAssessment(from: try describe(directory.file("a")), to: try describe(directory.file("b"))).required == .none)
 
@@ -70,7 +70,7 @@ import WardenONNX
     @Test func aCardContradictingTheGraphStopsTheDescription() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        try directory.copy(Fixture.onnx("mlp-v1.onnx"), to: "model.onnx")
+        try directory.copy(from: Fixture.onnx("mlp-v1.onnx"), to: "model.onnx")
         try directory.write("warden.yaml", "inputs:\n  - {name: input, dtype: int64}\n")
         expectWardenError(.cardContradictsModel, containing: "inputs[0].dtype: the card says int64 but the model's input 'input' is float32") {
             _ = try ModelDescription(contentsOf: directory.path)
@@ -135,11 +135,11 @@ import WardenONNX
 
     @Test func aRejectionNamesTheRequiredBumpWhyAndWhatToPublish() throws {
         let change = ChangeAssessment(from: try model("mlp-v1.onnx"), to: try model("mlp-input-5.onnx"))
-        expectWardenError(.semverViolation, containing: "1.5.0 after 1.4.0 allows MINOR changes, but this version needs a MAJOR bump", "input 'input' dim 1: 4 -> 5", "publish it as 2.0.0 or later") {
+        expectWardenError(.semverViolation, containing: ["1.5.0 after 1.4.0 allows MINOR changes, but this version needs a MAJOR bump", "input 'input' dim 1: 4 -> 5", "publish it as 2.0.0 or later"]) {
             try SemverRule.check(previous: v("1.4.0"), candidate: v("1.5.0"), change: change)
         }
         let layer = ChangeAssessment(from: try model("mlp-v1.onnx"), to: try model("mlp-extra-layer.onnx"))
-        expectWardenError(.semverViolation, containing: "needs a MINOR bump", "topology changed: Gemm 2 -> 3", "publish it as 1.5.0 or later") {
+        expectWardenError(.semverViolation, containing: ["needs a MINOR bump", "topology changed: Gemm 2 -> 3", "publish it as 1.5.0 or later"]) {
             try SemverRule.check(previous: v("1.4.0"), candidate: v("1.4.1"), change: layer)
         }
         expectWardenError(.semverViolation, containing: "publish it as 0.4.0 or later") {

@@ -1,4 +1,5 @@
 import Foundation
+@_exported import WardenTestSupport
 import WardenONNX
 
 /// The committed test models (see Fixtures/models/make_models.py).

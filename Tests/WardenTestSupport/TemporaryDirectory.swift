@@ -7,10 +7,10 @@ import Darwin
 #endif
 
 /// A fresh directory under the system temporary folder, removed on `remove()`.
-struct TemporaryDirectory {
-    let path: String
+public struct TemporaryDirectory: Sendable {
+    public let path: String
 
-    init(_ label: String = "warden-onnx") throws {
+    public init(_ label: String = "warden-test") throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
         // The real path (macOS keeps temporary files under a symlink), so paths in error messages
@@ -20,13 +20,13 @@ struct TemporaryDirectory {
         path = String(cString: real)
     }
 
-    func url(_ relative: String) -> URL { URL(fileURLWithPath: path).appendingPathComponent(relative) }
+    public func url(_ relative: String) -> URL { URL(fileURLWithPath: path).appendingPathComponent(relative) }
 
-    func file(_ relative: String) -> String { url(relative).path }
+    public func file(_ relative: String) -> String { url(relative).path }
 
     /// Writes `bytes` at `relative`, creating parent directories.
     @discardableResult
-    func write(_ relative: String, _ bytes: some Sequence<UInt8>) throws -> String {
+    public func write(_ relative: String, _ bytes: some Sequence<UInt8>) throws -> String {
         let target = url(relative)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(bytes).write(to: target)
@@ -34,17 +34,17 @@ struct TemporaryDirectory {
     }
 
     @discardableResult
-    func write(_ relative: String, _ text: String) throws -> String {
+    public func write(_ relative: String, _ text: String) throws -> String {
         try write(relative, Array(text.utf8))
     }
 
-    func mkdir(_ relative: String) throws {
+    public func mkdir(_ relative: String) throws {
         try FileManager.default.createDirectory(at: url(relative), withIntermediateDirectories: true)
     }
 
     /// Copies the tree at `source` into `relative`.
     @discardableResult
-    func copy(from source: String, to relative: String) throws -> String {
+    public func copy(from source: String, to relative: String) throws -> String {
         let target = url(relative)
         try FileManager.default.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: source, toPath: target.path)
@@ -52,11 +52,11 @@ struct TemporaryDirectory {
     }
 
     /// Makes `relative` a symbolic link to `destination` (absolute, or relative to the link's folder).
-    func symlink(_ relative: String, to destination: String) throws {
+    public func symlink(_ relative: String, to destination: String) throws {
         try FileManager.default.createSymbolicLink(atPath: file(relative), withDestinationPath: destination)
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
