@@ -9,6 +9,17 @@ import WardenCore
 /// (`SemanticVersion.allowedChange(since:)`). The registry calls this with
 /// the candidate's baseline (`SemanticVersion.baseline(among:)`).
 public enum SemverRule {
+    /// The detail of a rejection, carried as the error's `cause`.
+    public struct Violation: Error, Sendable, Hashable {
+        public let previous: SemanticVersion
+        public let candidate: SemanticVersion
+        public let granted: ChangeLevel
+        public let required: ChangeLevel
+        /// The smallest version that would be allowed.
+        public let suggested: SemanticVersion
+        public let reasons: [String]
+    }
+
     public enum Verdict: Sendable {
         /// The number covers the change.
         case allowed(required: ChangeLevel, granted: ChangeLevel)
@@ -40,7 +51,8 @@ public enum SemverRule {
             let why = change.reasons.prefix(5).joined(separator: "; ")
             return .rejected(WardenError(
                 .semverViolation,
-                "\(candidate) after \(previous) allows \(granted) changes, but this version needs a \(change.required) bump (\(why)); publish it as \(needed) or later"
+                "\(candidate) after \(previous) allows \(granted) changes, but this version needs a \(change.required) bump (\(why)); publish it as \(needed) or later",
+                cause: Violation(previous: previous, candidate: candidate, granted: granted, required: change.required, suggested: needed, reasons: change.reasons)
             ))
         }
         return .allowed(required: change.required, granted: granted)

@@ -88,6 +88,13 @@ public struct ModelDescription: Sendable {
         return copy
     }
 
+    /// The same description with file digests already known (a registry knows them from its blobs).
+    public func withFileDigests(_ digests: [String: Digest]) -> ModelDescription {
+        var copy = self
+        copy.files = digests.filter { !Self.ignoredFiles.contains($0.key) }
+        return copy
+    }
+
     static func inferFormat(_ path: String, isDirectory: Bool) throws -> ModelFormat {
         let names = isDirectory ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []) : [path]
         if names.contains(where: { $0.hasSuffix(".onnx") }) { return .onnx }
