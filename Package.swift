@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "WardenIntegrity", targets: ["WardenIntegrity"]),
         .library(name: "WardenONNX", targets: ["WardenONNX"]),
         .library(name: "WardenModel", targets: ["WardenModel"]),
+        .library(name: "WardenRegistry", targets: ["WardenRegistry"]),
+        .library(name: "WardenServer", targets: ["WardenServer"]),
     ],
     dependencies: [
         // SHA-256/384/512, ECDSA P-256/384/521 and Ed25519 (BoringSSL-backed on Linux, SHA-NI when present).
@@ -27,6 +29,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         // Model cards (warden.yaml), with line and column marks for error messages.
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        // Registry metadata: SQLite with WAL, migrations and foreign keys.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        // The HTTP server and its lifecycle (graceful shutdown on SIGTERM/SIGINT).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .target(
@@ -66,6 +74,33 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WardenRegistry",
+            dependencies: [
+                "WardenCore",
+                "WardenIntegrity",
+                "WardenONNX",
+                "WardenModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "WardenServer",
+            dependencies: [
+                "WardenCore",
+                "WardenIntegrity",
+                "WardenModel",
+                "WardenRegistry",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            resources: [.copy("openapi.yaml")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
@@ -73,7 +108,10 @@ let package = Package(
                 "WardenIntegrity",
                 "WardenONNX",
                 "WardenModel",
+                "WardenRegistry",
+                "WardenServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -105,6 +143,20 @@ let package = Package(
             name: "WardenModelTests",
             dependencies: ["WardenModel", "WardenONNX", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenRegistryTests",
+            dependencies: ["WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenServerTests",
+            dependencies: [
+                "WardenServer", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -10,7 +10,7 @@ struct Warden: AsyncParsableCommand {
             Exit codes: 0 success; 1 the thing checked is not OK (verification failed); 2 usage or input error.
             """,
         version: "0.1.0",
-        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self]
+        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self, ServeCommand.self]
     )
 
     /// Parses and runs, with Warden's exit codes: argument-parser's usage

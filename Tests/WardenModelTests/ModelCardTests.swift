@@ -6,7 +6,7 @@ import WardenCore
 @Suite struct ModelCardTests {
     @Test func readsEveryField() throws {
         let card = try ModelCard(yaml: """
-            name: team/fraud-detector
+            name: team.fraud-detector
             description: Scores card transactions.
             format: ONNX
             framework: scikit-learn 1.6
@@ -19,7 +19,7 @@ import WardenCore
               - {name: scores, dtype: float32}
             labels: [legit, fraud]
             lineage:
-              parent: team/fraud-detector@1.3.0
+              parent: team.fraud-detector@1.3.0
               dataset: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
               code_revision: 3f2a9c1
               run_url: https://mlflow.example.com/#/experiments/1/runs/abc
@@ -31,7 +31,7 @@ import WardenCore
               tags: [prod, pci]
               nested: {retrain: weekly, quoted: "42"}
             """)
-        #expect(card.name == "team/fraud-detector")
+        #expect(card.name == "team.fraud-detector")
         #expect(card.format == .onnx)
         #expect(card.framework == "scikit-learn 1.6")
         #expect(card.inputs == [
@@ -40,7 +40,7 @@ import WardenCore
         ])
         #expect(card.outputs == [TensorSpec(name: "scores", dataType: .float32, shape: nil)])
         #expect(card.labels == ["legit", "fraud"])
-        #expect(card.lineage?.parent?.description == "team/fraud-detector@1.3.0")
+        #expect(card.lineage?.parent?.description == "team.fraud-detector@1.3.0")
         #expect(card.lineage?.dataset?.hex.hasPrefix("9f86d0") == true)
         #expect(card.lineage?.codeRevision == "3f2a9c1")
         #expect(card.serving?["max_batch_size"] == .int(32))

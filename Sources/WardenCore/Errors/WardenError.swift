@@ -31,6 +31,12 @@ public struct WardenError: Error, Sendable, CustomStringConvertible {
         public static let invalidCard = Code(rawValue: "invalid_card")
         public static let cardContradictsModel = Code(rawValue: "card_contradicts_model")
         public static let semverViolation = Code(rawValue: "semver_violation")
+        public static let notFound = Code(rawValue: "not_found")
+        public static let conflict = Code(rawValue: "conflict")
+        public static let payloadTooLarge = Code(rawValue: "payload_too_large")
+        public static let unauthenticated = Code(rawValue: "unauthenticated")
+        public static let forbidden = Code(rawValue: "forbidden")
+        public static let signatureRequired = Code(rawValue: "signature_required")
 
         // Integrity verdicts: the thing checked is not OK.
         public static let malformedSignature = Code(rawValue: "malformed_signature")

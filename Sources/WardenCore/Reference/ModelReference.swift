@@ -1,8 +1,8 @@
 /// A name for a model version: `name@1.2.0` (an exact version), `name:production`
 /// (an alias) or a bare `name` (its latest version).
 ///
-/// Model names are one or more `/`-separated segments of letters, digits,
-/// `.`, `_` and `-`, each starting with a letter or digit (`fraud`, `team/fraud-v2`).
+/// Model names are letters, digits, `.`, `_` and `-`, starting with a letter
+/// or digit (`fraud`, `team.fraud-v2`): one URL path segment, so no `/`.
 /// Aliases are `[a-z0-9-]+`.
 public struct ModelReference: Sendable, Hashable, CustomStringConvertible, LosslessStringConvertible {
     public enum Selector: Sendable, Hashable {
@@ -57,16 +57,13 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible, Lossl
     /// - Throws: `.invalidArgument` naming the offending character or segment.
     public static func validateName(_ name: String) throws {
         func fail(_ why: String) -> WardenError {
-            WardenError(.invalidArgument, "'\(name)' is not a valid model name: \(why); use letters, digits, '.', '_' and '-', optionally in '/'-separated segments, e.g. fraud-detector or team/fraud-detector")
+            WardenError(.invalidArgument, "'\(name)' is not a valid model name: \(why); use letters, digits, '.', '_' and '-', starting with a letter or digit, e.g. fraud-detector or team.fraud-detector")
         }
         guard !name.isEmpty else { throw fail("it is empty") }
         guard name.utf8.count <= maximumNameLength else { throw fail("it is longer than \(maximumNameLength) bytes") }
-        for segment in name.split(separator: "/", omittingEmptySubsequences: false) {
-            guard let first = segment.unicodeScalars.first else { throw fail("it has an empty '/' segment") }
-            guard isAlphanumeric(first) else { throw fail("segment '\(segment)' must start with a letter or digit") }
-            if let bad = segment.unicodeScalars.first(where: { !isAlphanumeric($0) && !"._-".unicodeScalars.contains($0) }) {
-                throw fail("it contains '\(bad)'")
-            }
+        guard let first = name.unicodeScalars.first, isAlphanumeric(first) else { throw fail("it must start with a letter or digit") }
+        if let bad = name.unicodeScalars.first(where: { !isAlphanumeric($0) && !"._-".unicodeScalars.contains($0) }) {
+            throw fail("it contains '\(bad)'")
         }
     }
 

@@ -1,0 +1,65 @@
+import Foundation
+import WardenCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `warden fsck` and server start-up use: leftovers of interrupted
+/// uploads, and re-hashing a stored blob.
+extension FileSystemBlobStore {
+    /// The paths of every file in `uploads/`: uploads in progress, and those a crash interrupted.
+    public func temporaryUploads() -> [String] {
+        POSIXFile.entries(of: uploadsDirectory).sorted().map { uploadsDirectory + "/" + $0 }
+    }
+
+    /// Deletes files in `uploads/` not written to for `age` seconds.
+    ///
+    /// An upload in progress touches its file with every write, so a generous
+    /// `age` (an hour) removes only what crashed or stalled uploads left.
+    /// - Returns: how many files it removed.
+    @discardableResult
+    public func removeStaleUploads(olderThan age: TimeInterval) -> Int {
+        let cutoff = Date().timeIntervalSince1970 - age
+        var removed = 0
+        for path in temporaryUploads() {
+            guard let info = POSIXFile.status(path) else { continue }
+            #if canImport(Darwin)
+            let modified = Double(info.st_mtimespec.tv_sec) + Double(info.st_mtimespec.tv_nsec) / 1e9
+            #else
+            let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            #endif
+            guard modified <= cutoff else { continue }
+            if unlink(path) == 0 {
+                removed += 1
+            } else {
+                let code = errno
+                logger.warning("cannot remove stale upload", metadata: ["path": "\(path)", "error": "\(POSIXFile.describe(code))"])
+            }
+        }
+        if removed > 0 {
+            logger.info("removed stale uploads", metadata: ["count": "\(removed)"])
+        }
+        return removed
+    }
+
+    /// Re-hashes the stored blob and says whether its bytes still hash to its name.
+    /// - Throws: `.notFound` when the blob is absent; `.ioFailure` when it cannot be read.
+    public func verify(_ digest: Digest) throws -> Bool {
+        let reader = try FileSystemBlobReader(path: path(of: digest), digest: digest)
+        defer { reader.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var hasher = BlobHasher()
+        var offset: Int64 = 0
+        while true {
+            let got = try reader.read(at: offset, into: buffer)
+            if got == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+            offset += Int64(got)
+        }
+        return hasher.finalize() == digest
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import WardenCore
+
+extension SQLiteMetadataStore {
+    public func createToken(name: String, role: Role, secretHash: Digest, actor: String) async throws -> TokenRecord {
+        let now = Self.now()
+        return try await write { db in
+            let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE secret_hash = ?", arguments: [secretHash.description]) ?? false
+            if taken {
+                throw WardenError(.conflict, "a token with this secret already exists; generate a new secret for '\(name)'")
+            }
+            try db.execute(
+                sql: "INSERT INTO tokens (name, role, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, role.description, secretHash.description, Self.millis(now), actor]
+            )
+            let id = db.lastInsertedRowID
+            // The event never carries the hash: the log is readable by more people than the token table.
+            try Self.appendEvent(
+                db, .tokenCreated, model: nil, actor: actor, at: now, detail: ["id": id, "name": name, "role": role.description]
+            )
+            return TokenRecord(id: id, name: name, role: role, secretHash: secretHash, createdAt: now, createdBy: actor)
+        }
+    }
+
+    public func token(secretHash: Digest) async throws -> TokenRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE secret_hash = ?", arguments: [secretHash.description]).map(Self.tokenRecord)
+        }
+    }
+
+    public func tokens() async throws -> [TokenRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM tokens ORDER BY id").map(Self.tokenRecord)
+        }
+    }
+
+    public func revokeToken(id: Int64, actor: String) async throws -> TokenRecord {
+        let now = Self.now()
+        return try await write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE id = ?", arguments: [id]) else {
+                throw WardenError(.notFound, "no token has id \(id); list the tokens to find the one to revoke")
+            }
+            var token = try Self.tokenRecord(row)
+            if token.isRevoked { return token }
+            try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE id = ?", arguments: [Self.millis(now), id])
+            token.revokedAt = now
+            try Self.appendEvent(db, .tokenRevoked, model: nil, actor: actor, at: now, detail: ["id": id, "name": token.name])
+            return token
+        }
+    }
+
+    static func tokenRecord(_ row: Row) throws -> TokenRecord {
+        let roleName: String = row["role"]
+        guard let role = Role(name: roleName) else { throw corrupt("tokens.role", roleName) }
+        return TokenRecord(
+            id: row["id"],
+            name: row["name"],
+            role: role,
+            secretHash: try decodeDigest(row["secret_hash"], column: "tokens.secret_hash"),
+            createdAt: date(row["created_at"]),
+            createdBy: row["created_by"],
+            revokedAt: (row["revoked_at"] as Int64?).map(date)
+        )
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import GRDB
+import Logging
+import WardenCore
+
+/// The registry's metadata in one SQLite file (WAL mode), through GRDB.
+///
+/// Every mutation runs in one write transaction together with the event that
+/// records it, so a reader (or a crash) sees both or neither, and event
+/// sequences follow commit order. Reads run concurrently with writes on the
+/// pool's reader connections.
+///
+/// ```swift
+/// let store = try SQLiteMetadataStore(path: "/var/lib/warden/registry.sqlite")
+/// let model = try await store.createModel(name: "fraud", description: "card fraud scorer", tags: ["risk"], actor: "alice")
+/// ```
+///
+/// A call that would change nothing (yanking a yanked version with the same
+/// reason, pointing an alias where it already points, revoking a revoked
+/// token) writes nothing and records no event.
+public final class SQLiteMetadataStore: MetadataStore {
+    /// The database file.
+    public let path: String
+    let database: DatabasePool
+    let logger: Logger
+
+    /// Opens (creating when missing) the database at `path` and brings its schema up to date.
+    /// - Throws: `.ioFailure` when the file cannot be opened or migrated.
+    public init(path: String, logger: Logger = Logger(label: "warden.registry.sqlite")) throws {
+        self.path = path
+        self.logger = logger
+        var configuration = Configuration()
+        configuration.label = "warden.metadata"
+        configuration.foreignKeysEnabled = true
+        // Writers queue behind each other instead of failing at once (another process,
+        // such as `warden fsck`, may hold the lock for a moment).
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // WAL's default (NORMAL) may lose the last commits on power loss; an acknowledged
+            // publish or alias move must not be lost.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            let migrator = Self.migrator
+            let pending = try database.read { db in try migrator.hasCompletedMigrations(db) ? [] : migrator.migrations }
+            try migrator.migrate(database)
+            if !pending.isEmpty {
+                logger.info("metadata schema migrated", metadata: ["path": "\(path)"])
+            }
+        } catch let error as DatabaseError {
+            throw WardenError(
+                .ioFailure,
+                "cannot open the metadata database '\(path)': \(error.message ?? "\(error.resultCode)"); "
+                    + "check that its folder exists and is writable, and that the file is a Warden database",
+                cause: error
+            )
+        }
+    }
+
+    /// Closes the database's connections. Later calls fail; closing twice is harmless.
+    public func close() throws {
+        try database.close()
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in one write transaction; a throw rolls everything back, its event included.
+    func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.write(body)
+        } catch let error as DatabaseError {
+            throw Self.translate(error)
+        }
+    }
+
+    func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.read(body)
+        } catch let error as DatabaseError {
+            throw Self.translate(error)
+        }
+    }
+
+    /// A database error nobody expected by name: constraint violations become `.conflict`,
+    /// everything else `.ioFailure`. The operations check the usual cases first, with clearer words.
+    static func translate(_ error: DatabaseError) -> WardenError {
+        let detail = error.message ?? "\(error.resultCode)"
+        switch error.resultCode {
+        case .SQLITE_CONSTRAINT:
+            return WardenError(.conflict, "the registry refused the change: \(detail)", cause: error)
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return WardenError(.ioFailure, "the metadata database stayed locked by another process: \(detail); try again", cause: error)
+        default:
+            return WardenError(.ioFailure, "the metadata database failed: \(detail); run warden fsck if it persists", cause: error)
+        }
+    }
+
+    // MARK: Events
+
+    /// Appends an event in the caller's transaction and returns its sequence.
+    @discardableResult
+    static func appendEvent(
+        _ db: Database, _ kind: RegistryEvent.Kind, model: String?, version: SemanticVersion? = nil, alias: String? = nil,
+        actor: String, at: Date, detail: [String: Any?] = [:]
+    ) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO events (kind, model, version, alias, actor, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [kind.rawValue, model, version?.description, alias, actor, millis(at), json(detail)]
+        )
+        return db.lastInsertedRowID
+    }
+
+    // MARK: Values
+
+    /// Now, to the millisecond: what the database keeps, so a returned record equals the stored one.
+    static func now() -> Date {
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
+    static func millis(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    static func date(_ millis: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(millis) / 1000)
+    }
+
+    /// What SemVer precedence compares: the version without build metadata.
+    static func precedence(_ version: SemanticVersion) -> String {
+        SemanticVersion(major: version.major, minor: version.minor, patch: version.patch, prerelease: version.prerelease).description
+    }
+
+    /// A JSON object with sorted keys; nil values become `null`.
+    static func json(_ object: [String: Any?]) -> String {
+        let value = object.mapValues { $0 ?? NSNull() }
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "{}"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func jsonArray(_ strings: [String]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: strings, options: [.withoutEscapingSlashes]) else { return "[]" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func decodeArray(_ text: String, column: String) throws -> [String] {
+        guard let strings = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
+            throw corrupt(column, text)
+        }
+        return strings
+    }
+
+    static func decodeDigest(_ text: String, column: String) throws -> Digest {
+        do { return try Digest(parsing: text) } catch { throw corrupt(column, text) }
+    }
+
+    static func decodeVersion(_ text: String, column: String) throws -> SemanticVersion {
+        guard let version = SemanticVersion(text) else { throw corrupt(column, text) }
+        return version
+    }
+
+    static func corrupt(_ column: String, _ value: String) -> WardenError {
+        WardenError(.ioFailure, "the metadata database holds an invalid value in \(column): '\(value)'; run warden fsck")
+    }
+
+    /// Tags as given, without blanks and repeats.
+    static func normalizedTags(_ tags: [String]) -> [String] {
+        var seen = Set<String>()
+        return tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+}

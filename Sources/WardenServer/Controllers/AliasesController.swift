@@ -1,0 +1,64 @@
+import Hummingbird
+import WardenCore
+import WardenRegistry
+
+/// `/api/v1/models/:model/aliases`: set, get, delete, list, and the history of every move.
+struct AliasesController {
+    let registry: Registry
+
+    func addRoutes(to group: RouterGroup<WardenRequestContext>) {
+        group.get("models/:model/aliases", use: list)
+        group.get("models/:model/aliases/:alias", use: show)
+        group.put("models/:model/aliases/:alias", use: set)
+        group.delete("models/:model/aliases/:alias", use: delete)
+        group.get("models/:model/aliases/:alias/history", use: history)
+        group.get("models/:model/alias-history", use: history)
+    }
+
+    @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let name = try context.modelName()
+        guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
+        return JSONBody.response(["model": name, "aliases": try await registry.metadata.aliases(of: name).map(\.jsonObject)])
+    }
+
+    @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let name = try context.modelName()
+        let alias = try context.aliasName()
+        guard let record = try await registry.metadata.alias(model: name, alias) else {
+            throw WardenError(.notFound, "\(name) has no alias '\(alias)'; set it with PUT …/aliases/\(alias) or warden alias set \(name) \(alias) VERSION")
+        }
+        return JSONBody.response(record.jsonObject)
+    }
+
+    @Sendable func set(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.deployer)
+        let name = try context.modelName()
+        let alias = try context.aliasName()
+        let body = try await JSONBody.read(request, context: context)
+        let version = try SemanticVersion(parsing: try body.field("version").string())
+        let move = try await registry.metadata.setAlias(model: name, alias: alias, version: version, actor: context.actor)
+        return JSONBody.response(move.jsonObject)
+    }
+
+    @Sendable func delete(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.deployer)
+        let name = try context.modelName()
+        let alias = try context.aliasName()
+        guard let move = try await registry.metadata.deleteAlias(model: name, alias: alias, actor: context.actor) else {
+            throw WardenError(.notFound, "\(name) has no alias '\(alias)'")
+        }
+        return JSONBody.response(move.jsonObject)
+    }
+
+    @Sendable func history(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let name = try context.modelName()
+        let alias = context.parameters.get("alias")
+        if let alias { try ModelReference.validateAlias(alias) }
+        guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
+        let moves = try await registry.metadata.aliasHistory(model: name, alias: alias)
+        return JSONBody.response(["model": name, "history": moves.map(\.jsonObject)])
+    }
+}

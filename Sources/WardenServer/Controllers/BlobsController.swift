@@ -1,0 +1,65 @@
+import Hummingbird
+import NIOCore
+import WardenCore
+import WardenRegistry
+
+/// `/api/v1/blobs/:digest`: HEAD tells whether a blob is present, PUT streams
+/// one in (hashed on the fly; bytes that do not hash to the name are never
+/// stored), GET streams one out with `Range` support.
+struct BlobsController {
+    let registry: Registry
+
+    func addRoutes(to group: RouterGroup<WardenRequestContext>) {
+        group.head("blobs/:digest", use: head)
+        group.get("blobs/:digest", use: get)
+        group.put("blobs/:digest", use: put)
+    }
+
+    private func digest(_ context: WardenRequestContext) throws -> Digest {
+        let digest = try Digest(parsing: try context.parameters.require("digest"))
+        guard digest.algorithm == .sha256 else {
+            throw WardenError(.invalidDigest, "blobs are named by SHA-256 (sha256:<64 hex>), not \(digest.algorithm.rawValue)")
+        }
+        return digest
+    }
+
+    @Sendable func head(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let digest = try digest(context)
+        guard try registry.blobs.size(of: digest) != nil else { return Response(status: .notFound) }
+        return try BlobResponse.make(registry.blobs, digest, request: request, includeBody: false)
+    }
+
+    @Sendable func get(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let digest = try digest(context)
+        guard try registry.blobs.size(of: digest) != nil else {
+            throw WardenError(.notFound, "blob \(digest) is not stored here")
+        }
+        return try BlobResponse.make(registry.blobs, digest, request: request)
+    }
+
+    @Sendable func put(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.publisher)
+        let digest = try digest(context)
+        let limit = registry.configuration.maximumBlobSize
+        if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
+            throw WardenError(.payloadTooLarge, "the blob is \(length) bytes, over this server's limit of \(limit); raise it with warden serve --max-blob-size")
+        }
+        if let size = try registry.blobs.size(of: digest) {
+            // Already stored: drain nothing more than needed and answer at once.
+            return JSONBody.response(["digest": digest.description, "size": size, "created": false])
+        }
+        let upload = try registry.blobs.beginUpload(maximumSize: limit)
+        do {
+            for try await buffer in request.body {
+                try buffer.withUnsafeReadableBytes { try upload.append($0) }
+            }
+            let stored = try upload.commit(expected: digest)
+            return JSONBody.response(["digest": stored.description, "size": upload.count, "created": true], status: .created)
+        } catch {
+            upload.abort()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import WardenCore
+import WardenRegistry
+
+/// `/api/v1/models`: create, get, list and search, update, delete.
+struct ModelsController {
+    let registry: Registry
+
+    func addRoutes(to group: RouterGroup<WardenRequestContext>) {
+        group.get("models", use: list)
+        group.post("models", use: create)
+        group.get("models/:model", use: show)
+        group.patch("models/:model", use: update)
+        group.delete("models/:model", use: delete)
+    }
+
+    @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let limit = try request.integer("limit", default: 100, range: 1...1000)
+        let page = try await registry.metadata.listModels(prefix: request.query("prefix"), tag: request.query("tag"), limit: limit, cursor: request.query("cursor"))
+        var body: [String: Any] = ["models": page.items.map(\.jsonObject)]
+        body["next_cursor"] = page.nextCursor
+        return JSONBody.response(body)
+    }
+
+    @Sendable func create(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.publisher)
+        let body = try await JSONBody.read(request, context: context)
+        let name = try body.field("name").string()
+        try ModelReference.validateName(name)
+        let description = try body.optionalField("description")?.string() ?? ""
+        let tags = try Self.tags(body)
+        let model = try await registry.metadata.createModel(name: name, description: description, tags: tags, actor: context.actor)
+        return JSONBody.response(model.jsonObject, status: .created)
+    }
+
+    @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let name = try context.modelName()
+        guard let model = try await registry.metadata.model(named: name) else { throw Self.noModel(name) }
+        var object = model.jsonObject
+        let versions = try await registry.metadata.versions(of: name)
+        object["version_count"] = versions.count
+        object["latest"] = versions.last(where: { !$0.yanked && !$0.version.isPrerelease })?.version.description ?? versions.last(where: { !$0.yanked })?.version.description
+        object["aliases"] = try await registry.metadata.aliases(of: name).map(\.jsonObject)
+        return JSONBody.response(object)
+    }
+
+    @Sendable func update(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.publisher)
+        let name = try context.modelName()
+        let body = try await JSONBody.read(request, context: context)
+        let description = try body.optionalField("description")?.string()
+        let tags = try body.optionalField("tags") == nil ? nil : try Self.tags(body)
+        let model = try await registry.metadata.updateModel(name: name, description: description, tags: tags, actor: context.actor)
+        return JSONBody.response(model.jsonObject)
+    }
+
+    @Sendable func delete(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.admin)
+        try await registry.metadata.deleteModel(name: try context.modelName(), actor: context.actor)
+        return Response(status: .noContent)
+    }
+
+    static func tags(_ body: JSONField) throws -> [String] {
+        guard let field = try body.optionalField("tags") else { return [] }
+        return try field.array().map { item in
+            let tag = try item.string()
+            guard !tag.isEmpty, tag.count <= 64, !tag.contains(",") else { throw item.error("must be 1 to 64 characters without commas") }
+            return tag
+        }
+    }
+
+    static func noModel(_ name: String) -> WardenError {
+        WardenError(.notFound, "model '\(name)' does not exist; list models with GET /api/v1/models or warden models")
+    }
+}

@@ -1,0 +1,43 @@
+import Hummingbird
+import WardenCore
+import WardenRegistry
+
+/// `/api/v1/tokens` (admin): create (the secret is shown once), list, revoke.
+struct TokensController {
+    let registry: Registry
+
+    func addRoutes(to group: RouterGroup<WardenRequestContext>) {
+        group.get("tokens", use: list)
+        group.post("tokens", use: create)
+        group.delete("tokens/:id", use: revoke)
+    }
+
+    @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.admin)
+        return JSONBody.response(["tokens": try await registry.metadata.tokens().map(\.jsonObject)])
+    }
+
+    @Sendable func create(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.admin)
+        let body = try await JSONBody.read(request, context: context)
+        let roleField = try body.field("role")
+        guard let role = Role(name: try roleField.string()) else {
+            throw roleField.error("must be one of \(Role.allCases.map(\.description).joined(separator: ", "))")
+        }
+        let name = try body.optionalField("name")?.string() ?? "\(role)-token"
+        guard !name.isEmpty, name.count <= 100 else { throw WardenError(.invalidArgument, "name must be 1 to 100 characters") }
+        let secret = TokenSecret.generate()
+        let record = try await registry.metadata.createToken(name: name, role: role, secretHash: TokenSecret.hash(secret), actor: context.actor)
+        var object = record.jsonObject
+        object["token"] = secret
+        return JSONBody.response(object, status: .created)
+    }
+
+    @Sendable func revoke(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.admin)
+        guard let id = Int64(try context.parameters.require("id")) else {
+            throw WardenError(.invalidArgument, "the token id must be a number (see GET /api/v1/tokens)")
+        }
+        return JSONBody.response(try await registry.metadata.revokeToken(id: id, actor: context.actor).jsonObject)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import WardenCore
+import Yams
+
+/// How `warden serve` runs: flags, or a YAML file given with `--config`
+/// (flags win). Keys in the file: `data`, `host`, `port`, `trust`,
+/// `require_signature`, `max_blob_size`, `allow_anonymous_read`.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var dataDirectory = "./warden-data"
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The `*.pub` keys signatures must verify against; defaults to `DATA/trust`.
+    public var trustDirectory: String?
+    public var requireSignature = true
+    public var maximumBlobSize: Int64 = 64 << 30
+    public var allowAnonymousRead = false
+
+    public init() {}
+
+    public var effectiveTrustDirectory: String {
+        trustDirectory ?? (dataDirectory as NSString).appendingPathComponent("trust")
+    }
+
+    /// Reads a YAML configuration file over the defaults.
+    /// - Throws: `.invalidArgument` naming the file and the key that is wrong.
+    public static func load(file path: String) throws -> ServerConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw WardenError(.pathNotFound, "cannot read the configuration file '\(path)': \(error.localizedDescription)", cause: error)
+        }
+        let loaded: Any?
+        do {
+            loaded = try Yams.load(yaml: text)
+        } catch {
+            throw WardenError(.invalidArgument, "'\(path)' is not valid YAML: \(error)", cause: error)
+        }
+        var configuration = ServerConfiguration()
+        guard let loaded else { return configuration }
+        guard let entries = loaded as? [String: Any] else {
+            throw WardenError(.invalidArgument, "'\(path)' must be a mapping of settings (data, host, port, trust, require_signature, max_blob_size, allow_anonymous_read)")
+        }
+        func fail(_ key: String, _ why: String) -> WardenError {
+            WardenError(.invalidArgument, "\(path): \(key): \(why)")
+        }
+        for (key, value) in entries {
+            switch key {
+            case "data":
+                guard let text = value as? String else { throw fail(key, "must be a directory path") }
+                configuration.dataDirectory = text
+            case "host":
+                guard let text = value as? String else { throw fail(key, "must be an address such as 127.0.0.1") }
+                configuration.host = text
+            case "port":
+                guard let port = value as? Int, (0...65535).contains(port) else { throw fail(key, "must be a port number from 0 to 65535") }
+                configuration.port = port
+            case "trust":
+                guard let text = value as? String else { throw fail(key, "must be a directory of *.pub keys") }
+                configuration.trustDirectory = text
+            case "require_signature":
+                guard let flag = value as? Bool else { throw fail(key, "must be true or false") }
+                configuration.requireSignature = flag
+            case "allow_anonymous_read":
+                guard let flag = value as? Bool else { throw fail(key, "must be true or false") }
+                configuration.allowAnonymousRead = flag
+            case "max_blob_size":
+                guard let size = value as? Int, size > 0 else { throw fail(key, "must be a positive number of bytes") }
+                configuration.maximumBlobSize = Int64(size)
+            default:
+                throw fail(key, "unknown setting; the settings are data, host, port, trust, require_signature, max_blob_size, allow_anonymous_read")
+            }
+        }
+        return configuration
+    }
+}

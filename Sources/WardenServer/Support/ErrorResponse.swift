@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import WardenCore
+import WardenModel
+
+/// The one place errors become HTTP: every error a client sees is
+/// `{"error": {"code": "…", "message": "…"}}` with the status its code maps to.
+enum ErrorResponse {
+    static func status(for error: WardenError) -> HTTPResponse.Status {
+        switch error.code {
+        case .invalidArgument, .invalidVersion, .invalidDigest, .invalidResourceName, .digestMismatch:
+            .badRequest
+        case .unauthenticated: .unauthorized
+        case .forbidden: .forbidden
+        case .notFound, .pathNotFound: .notFound
+        case .conflict: .conflict
+        case .payloadTooLarge: .contentTooLarge
+        case .semverViolation, .signatureRequired, .malformedSignature, .modelModified, .untrustedSignature,
+            .thresholdNotMet, .invalidModel, .invalidGraph, .externalDataRefused, .invalidCard, .cardContradictsModel,
+            .emptyModel, .symlinkRefused, .symlinkEscapes, .unsupportedFileType:
+            .unprocessableContent
+        default: .internalServerError
+        }
+    }
+
+    static func body(for error: WardenError) -> [String: Any] {
+        var detail: [String: Any] = ["code": error.code.rawValue, "message": error.message]
+        if let violation = error.cause as? SemverRule.Violation {
+            detail["required_bump"] = violation.required.description
+            detail["allowed_bump"] = violation.granted.description
+            detail["baseline"] = violation.previous.description
+            detail["suggested_version"] = violation.suggested.description
+            detail["reasons"] = violation.reasons
+        }
+        return ["error": detail]
+    }
+
+    static func response(for error: WardenError) -> Response {
+        JSONBody.response(body(for: error), status: status(for: error))
+    }
+}
+
+/// Turns every thrown error into the JSON error shape; the server keeps serving.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as WardenError {
+            if ErrorResponse.status(for: error) == .internalServerError {
+                context.logger.error("request failed", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+            } else {
+                context.logger.info("request refused", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
+            }
+            return ErrorResponse.response(for: error)
+        } catch let error as HTTPError {
+            let code = error.status == .notFound ? "not_found" : error.status == .contentTooLarge ? "payload_too_large" : "http_\(error.status.code)"
+            let message = error.body ?? (error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path); see /openapi.yaml" : error.status.reasonPhrase)
+            return JSONBody.response(["error": ["code": code, "message": message]], status: error.status, headers: error.headers)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            return JSONBody.response(["error": ["code": "internal", "message": "internal error: \(error)"]], status: .internalServerError)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import WardenCore
+import WardenIntegrity
+import WardenRegistry
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The registry server: its stores opened from the data directory, and the
+/// Hummingbird application that serves them.
+///
+/// ```swift
+/// let server = try await WardenServer.open(configuration, logger: logger)
+/// try await server.application().runService()   // until SIGTERM or SIGINT
+/// ```
+public struct WardenServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let registry: Registry
+    public let logger: Logger
+
+    /// Opens (creating when new) the data directory: `blobs/`, `warden.db`, `tmp/`, and on
+    /// first start `admin.token`.
+    /// - Throws: `WardenError` when the directory or database cannot be opened.
+    public static func open(_ configuration: ServerConfiguration, logger: Logger) async throws -> WardenServer {
+        let data = configuration.dataDirectory
+        let scratch = (data as NSString).appendingPathComponent("tmp")
+        do {
+            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+            // Nothing in tmp/ survives a restart: a publish interrupted by a crash left only scratch links.
+            try? FileManager.default.removeItem(atPath: scratch)
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        } catch {
+            throw WardenError(.ioFailure, "cannot create the data directory '\(data)': \(error.localizedDescription)", cause: error)
+        }
+        let blobs = try FileSystemBlobStore(root: (data as NSString).appendingPathComponent("blobs"))
+        let stale = blobs.removeStaleUploads(olderThan: 0)
+        if stale > 0 { logger.notice("removed \(stale) interrupted upload(s) from a previous run") }
+        let metadata = try SQLiteMetadataStore(path: (data as NSString).appendingPathComponent("warden.db"))
+
+        var trust: TrustPolicy?
+        let trustDirectory = configuration.effectiveTrustDirectory
+        if FileManager.default.fileExists(atPath: trustDirectory) {
+            trust = try TrustPolicy(directory: trustDirectory)
+            logger.info("trusting \(trust?.keys.count ?? 0) key(s) from \(trustDirectory)")
+        } else if configuration.requireSignature {
+            logger.warning("no trust directory at \(trustDirectory): signed versions cannot be published until it holds the signers' *.pub keys")
+        }
+
+        let registry = Registry(
+            metadata: metadata,
+            blobs: blobs,
+            configuration: RegistryConfiguration(
+                requireSignature: configuration.requireSignature, trust: trust,
+                maximumBlobSize: configuration.maximumBlobSize, scratchDirectory: scratch
+            ),
+            logger: logger
+        )
+        try await bootstrapAdminToken(metadata, directory: data, logger: logger)
+        return WardenServer(configuration: configuration, registry: registry, logger: logger)
+    }
+
+    /// On first start (no tokens yet), creates an admin token and writes it to `DATA/admin.token` (mode 0600).
+    static func bootstrapAdminToken(_ metadata: any MetadataStore, directory: String, logger: Logger) async throws {
+        guard try await metadata.tokens().isEmpty else { return }
+        let path = (directory as NSString).appendingPathComponent("admin.token")
+        let secret = TokenSecret.generate()
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw WardenError(.ioFailure, "cannot write the admin token to '\(path)': \(String(cString: strerror(errno)))")
+        }
+        fchmod(fd, 0o600)
+        let line = Array((secret + "\n").utf8)
+        let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+        close(fd)
+        guard written == line.count else { throw WardenError(.ioFailure, "cannot write the admin token to '\(path)'") }
+        _ = try await metadata.createToken(name: "admin", role: .admin, secretHash: TokenSecret.hash(secret), actor: "bootstrap")
+        logger.notice("created the first admin token in \(path) (mode 0600); use it with WARDEN_TOKEN=$(cat \(path))")
+    }
+
+    /// Every route, with error mapping, request ids, logging and authentication.
+    public func router() -> Router<WardenRequestContext> {
+        let router = Router(context: WardenRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: ErrorMiddleware())
+
+        let metadata = registry.metadata
+        router.get("healthz") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("readyz") { _, _ in
+            _ = try await metadata.latestEventSequence()
+            return JSONBody.response(["status": "ready"])
+        }
+        router.get("openapi.yaml") { _, _ in
+            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
+                throw WardenError(.notFound, "openapi.yaml is not installed beside this binary")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        }
+
+        let api = router.group("api/v1").add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: configuration.allowAnonymousRead))
+        api.get("") { _, _ in JSONBody.response(["name": "warden", "api": "v1"]) }
+        ModelsController(registry: registry).addRoutes(to: api)
+        VersionsController(registry: registry).addRoutes(to: api)
+        AliasesController(registry: registry).addRoutes(to: api)
+        BlobsController(registry: registry).addRoutes(to: api)
+        EventsController(registry: registry).addRoutes(to: api)
+        TokensController(registry: registry).addRoutes(to: api)
+        return router
+    }
+
+    /// The application: serves on the configured address until SIGTERM or SIGINT,
+    /// then stops accepting and finishes in-flight requests.
+    public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "warden"),
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import WardenCore
+import WardenServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the model registry: SQLite metadata and content-addressed blobs in one data directory.",
+        discussion: """
+            On first start it creates DATA/admin.token (mode 0600) holding an admin API token. \
+            The API is under /api/v1 (see /openapi.yaml); /healthz and /readyz answer probes. \
+            SIGTERM or SIGINT stops accepting, finishes in-flight requests and closes the database.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The data directory (default ./warden-data).", valueName: "dir"))
+    var data: String?
+
+    @Option(name: .long, help: "The address to listen on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: .long, help: "The port to listen on (default 8080; 0 picks a free one).")
+    var port: Int?
+
+    @Option(name: .long, help: ArgumentHelp("A directory of trusted *.pub keys (default DATA/trust).", valueName: "dir"))
+    var trust: String?
+
+    @Option(name: .long, help: ArgumentHelp("A YAML file of settings; flags override it.", valueName: "file"))
+    var config: String?
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Refuse versions without a trusted signature (default on).")
+    var requireSignature: Bool?
+
+    @Option(name: .long, help: ArgumentHelp("Refuse blobs larger than this many bytes (default 64 GiB).", valueName: "bytes"))
+    var maxBlobSize: Int64?
+
+    @Flag(name: .long, help: "Let requests without a token read models, versions and blobs.")
+    var allowAnonymousRead = false
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
+        if let maxBlobSize, maxBlobSize <= 0 { throw ValidationError("--max-blob-size must be a positive number of bytes") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
+    }
+
+    func run() async throws {
+        var settings = ServerConfiguration()
+        try runReporting {
+            if let config { settings = try ServerConfiguration.load(file: config) }
+        }
+        if let data { settings.dataDirectory = data }
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        if let trust { settings.trustDirectory = trust }
+        if let requireSignature { settings.requireSignature = requireSignature }
+        if let maxBlobSize { settings.maximumBlobSize = maxBlobSize }
+        if allowAnonymousRead { settings.allowAnonymousRead = true }
+
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "warden")
+        let server: WardenServer
+        do {
+            server = try await WardenServer.open(settings, logger: logger)
+        } catch let error as WardenError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        let host = settings.host
+        let dataDirectory = settings.dataDirectory
+        let app = server.application { channel in
+            let port = channel.localAddress?.port ?? 0
+            FileHandle.standardOutput.write(Data("warden serving on http://\(host):\(port) (data: \(dataDirectory))\n".utf8))
+        }
+        try await app.runService()
+    }
+}
