@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "WardenModel", targets: ["WardenModel"]),
         .library(name: "WardenRegistry", targets: ["WardenRegistry"]),
         .library(name: "WardenServer", targets: ["WardenServer"]),
+        .library(name: "WardenClient", targets: ["WardenClient"]),
     ],
     dependencies: [
         // SHA-256/384/512, ECDSA P-256/384/521 and Ed25519 (BoringSSL-backed on Linux, SHA-NI when present).
@@ -35,6 +36,8 @@ let package = Package(
         // The HTTP server and its lifecycle (graceful shutdown on SIGTERM/SIGINT).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // The CLI's client of the registry API: streaming uploads and downloads.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -81,6 +84,7 @@ let package = Package(
                 "WardenIntegrity",
                 "WardenONNX",
                 "WardenModel",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -101,6 +105,15 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "WardenClient",
+            dependencies: [
+                "WardenCore",
+                "WardenIntegrity",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "warden",
             dependencies: [
@@ -110,6 +123,7 @@ let package = Package(
                 "WardenModel",
                 "WardenRegistry",
                 "WardenServer",
+                "WardenClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

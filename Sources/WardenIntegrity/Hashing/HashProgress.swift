@@ -16,11 +16,11 @@ public final class HashProgress: Sendable {
 
     public var completedBytes: Int64 { done.load(ordering: .relaxed) }
 
-    func start(totalBytes: Int64) {
+    public func start(totalBytes: Int64) {
         total.store(totalBytes, ordering: .releasing)
     }
 
-    func add(_ bytes: Int) {
+    public func add(_ bytes: Int) {
         done.add(Int64(bytes), ordering: .relaxed)
     }
 }

@@ -78,13 +78,13 @@ public final class Registry: Sendable {
         }
     }
 
+    /// Publishing the same files again is a no-op that returns the stored version (with its
+    /// stored signature: a fresh ECDSA signature over the same content differs byte for byte).
     private func samePublish(_ existing: VersionRecord, _ request: PublishRequest) throws -> PublishResult {
-        let sameFiles = Set(existing.files) == Set(request.files)
-        let sameBundle = request.bundle == nil || existing.bundle.map { Array($0.utf8) } == request.bundle
-        guard sameFiles, sameBundle else {
+        guard Set(existing.files) == Set(request.files) else {
             throw WardenError(
                 .conflict,
-                "\(request.model)@\(request.version) already exists with \(sameFiles ? "another signature" : "other content") (\(existing.manifestDigest)); versions are immutable, publish a new version"
+                "\(request.model)@\(request.version) already exists with other content (\(existing.manifestDigest)); versions are immutable, publish a new version"
             )
         }
         return PublishResult(version: existing, created: false)
