@@ -1,14 +1,18 @@
 import ArgumentParser
 import Foundation
+import WardenClient
+import WardenCore
+import WardenIntegrity
 import WardenModel
 import WardenONNX
 
-struct DiffCommand: ParsableCommand {
+struct DiffCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Compare two models and say which version bump the change requires.",
         discussion: """
-            A and B are model directories or .onnx files (A the old one). Reports files added, removed and changed; \
+            A and B are model directories, .onnx files, or registry references (name@1.2.0, name:alias), \
+            which are downloaded from --server first (A the old one). Reports files added, removed and changed; \
             IO changes classified as breaking or compatible; whether the topology changed, by op type; each \
             initializer's shape or value change; and the required bump: MAJOR for a breaking IO change, MINOR for a \
             topology or compatible IO change, PATCH when only values or other files changed, NONE when identical. \
@@ -28,15 +32,42 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .long, help: "How many initializer changes to list (the largest relative change first); 0 for all.")
     var limit = 20
 
-    func run() throws {
-        try runReporting(json: json) {
-            let diff = try ModelDiff(from: old, to: new)
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        try await runReportingAsync(json: json) {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("warden-diff-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let oldPath = try await Self.local(old, client: options.client, scratch: (scratch as NSString).appendingPathComponent("old"))
+            let newPath = try await Self.local(new, client: options.client, scratch: (scratch as NSString).appendingPathComponent("new"))
+            let diff = try ModelDiff(from: oldPath, to: newPath)
             if json {
                 printJSON(diff.jsonObject)
             } else {
                 print(DiffReport(diff, limit: limit).text, terminator: "")
             }
         }
+    }
+}
+
+extension DiffCommand {
+    /// A path as it is; a registry reference downloaded into `scratch`.
+    static func local(_ argument: String, client: RegistryClient, scratch: String) async throws -> String {
+        if FileManager.default.fileExists(atPath: argument) { return argument }
+        // Only explicit references go to the registry: a bare word is a path that does not exist.
+        guard argument.contains("@") || argument.contains(":"), let reference = try? ModelReference(parsing: argument) else {
+            throw WardenError(.pathNotFound, "'\(argument)' does not exist; pass a model directory, an .onnx file or a registry reference (name@1.2.0, name:alias)")
+        }
+        let record = try await client.resolve(reference)
+        guard let text = record["version"] as? String, let version = SemanticVersion(text) else {
+            throw WardenError(.ioFailure, "the registry's answer for \(reference) names no version")
+        }
+        for file in record["files"] as? [[String: Any]] ?? [] {
+            guard let path = file["path"] as? String else { continue }
+            try ResourceName.validatePath(path, at: "\(reference) files")
+            _ = try await client.download(model: reference.name, version: version, path: path, to: (scratch as NSString).appendingPathComponent(path))
+        }
+        return scratch
     }
 }
 

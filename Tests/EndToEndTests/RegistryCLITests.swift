@@ -67,6 +67,9 @@ import Glibc
         #expect(untrusted.status == 1)
         #expect(!FileManager.default.fileExists(atPath: "\(workspace)/untrusted"))
 
+        let diff = try warden(server, "diff", "iris@1.0.0", "iris:production")
+        #expect(diff.status == 0 && diff.stdout.hasPrefix("required bump: MINOR"), "\(diff.stderr)")
+
         let versions = try warden(server, "versions", "iris")
         #expect(versions.stdout.contains("1.0.0") && versions.stdout.contains("1.1.0    MINOR"))
         #expect(server.stop() == 0)
