@@ -18,7 +18,16 @@ public struct RegistryClient: Sendable {
     public let token: String?
     let http: HTTPClient
 
-    public init(server: String, token: String?, http: HTTPClient = .shared) {
+    /// One client for the process: a refused connection fails at once instead of
+    /// being retried until the request's deadline, as `HTTPClient.shared` does.
+    public static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    public init(server: String, token: String?, http: HTTPClient = RegistryClient.http) {
         self.server = server.hasSuffix("/") ? String(server.dropLast()) : server
         self.token = token
         self.http = http
