@@ -85,7 +85,7 @@ public struct WardenServer: Sendable {
         logger.notice("created the first admin token in \(path) (mode 0600); use it with WARDEN_TOKEN=$(cat \(path))")
     }
 
-    /// Every route, with error mapping, request ids, logging and authentication.
+    /// Every route of `Endpoint`, with error mapping, request ids, logging and authentication.
     public func router() -> Router<WardenRequestContext> {
         let router = Router(context: WardenRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
@@ -93,22 +93,25 @@ public struct WardenServer: Sendable {
         router.add(middleware: ErrorMiddleware())
 
         let metadata = registry.metadata
-        router.get("healthz") { _, _ in JSONBody.response(["status": "ok"]) }
-        router.get("readyz") { _, _ in
-            _ = try await metadata.latestEventSequence()
+        router.on(.getHealth) { _, _ in JSONBody.response(["status": "ok"]) }
+        router.on(.getReadiness) { _, context in
+            do {
+                _ = try await metadata.latestEventSequence()
+            } catch {
+                context.logger.error("not ready: the metadata store does not answer", metadata: ["error": "\(error)"])
+                return ErrorResponse.response(for: WardenError(.unavailable, "the metadata store does not answer: \(error)", cause: error))
+            }
             return JSONBody.response(["status": "ready"])
         }
-        router.get("openapi.yaml") { _, _ in
-            guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"), let data = try? Data(contentsOf: url) else {
-                throw WardenError(.notFound, "openapi.yaml is not installed beside this binary")
-            }
+        router.on(.getOpenAPI) { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "application/yaml"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try OpenAPIDocument.data())))
         }
 
-        let api = router.group("api/v1").add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: configuration.allowAnonymousRead))
-        api.get("") { _, _ in JSONBody.response(["name": "warden", "api": "v1"]) }
+        // Paths in the table are absolute, so the authenticated group adds no prefix, only the middleware.
+        let api = router.group().add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: configuration.allowAnonymousRead))
+        api.on(.getAPIInfo) { _, _ in JSONBody.response(["name": "warden", "api": "v1"]) }
         ModelsController(registry: registry).addRoutes(to: api)
         VersionsController(registry: registry).addRoutes(to: api)
         AliasesController(registry: registry).addRoutes(to: api)

@@ -69,6 +69,8 @@ import WardenServer
 
             #expect(try await client.send(uri: "/api/v1/blobs/\(digest)", method: .put, headers: auth, body: ByteBuffer(bytes: bytes)).status == .created)
             #expect(try await client.send(uri: "/api/v1/blobs/\(digest)", method: .put, headers: auth, body: ByteBuffer(bytes: bytes)).status == .ok)
+            let shorter = try await client.send(uri: "/api/v1/blobs/\(digest)", method: .put, headers: auth, body: ByteBuffer(bytes: bytes.dropLast()))
+            #expect(shorter.status == .badRequest && harness.errorCode(shorter) == "digest_mismatch")
             let head = try await client.send(uri: "/api/v1/blobs/\(digest)", method: .head, headers: auth)
             #expect(head.status == .ok && head.headers[.contentLength] == String(bytes.count))
 
@@ -78,7 +80,22 @@ import WardenServer
             #expect(part.status == .partialContent && String(buffer: part.body) == "warden")
             #expect(part.headers[.contentRange] == "bytes 6-11/12")
             ranged[.range] = "bytes=50-60"
-            #expect(try await client.send(uri: "/api/v1/blobs/\(digest)", method: .get, headers: ranged).status == .rangeNotSatisfiable)
+            let unsatisfiable = try await client.send(uri: "/api/v1/blobs/\(digest)", method: .get, headers: ranged)
+            #expect(unsatisfiable.status == .rangeNotSatisfiable && harness.errorCode(unsatisfiable) == "range_not_satisfiable")
+            #expect(unsatisfiable.headers[.contentRange] == "bytes */12")
+            for (range, status) in [("bytes=11-", HTTPResponse.Status.partialContent), ("bytes=-99", .partialContent), ("bytes=5-3", .rangeNotSatisfiable), ("bytes=-0", .rangeNotSatisfiable), ("bytes=99999999999999999999-", .rangeNotSatisfiable), ("bytes=0-1,3-4", .badRequest), ("items=0-1", .badRequest), ("bytes= 0-1", .badRequest), ("", .badRequest)] {
+                ranged[.range] = range
+                let response = try await client.send(uri: "/api/v1/blobs/\(digest)", method: .get, headers: ranged)
+                #expect(response.status == status, "Range: \(range)")
+            }
+            // No Content-Length and no Transfer-Encoding: no body at all, refused rather than stored empty.
+            let port = try #require(client.port)
+            let status = try harness.rawStatusLine("PUT /api/v1/blobs/\(digest) HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(harness.adminToken)\r\n\r\n", port: port)
+            #expect(status == "HTTP/1.1 411 Length Required")
+            var empty = auth
+            empty[.contentLength] = "0"
+            let emptyBlob = try await client.send(uri: "/api/v1/blobs/\(Digest.sha256([UInt8]()))", method: .put, headers: empty)
+            #expect(emptyBlob.status == .created)
 
             let big = [UInt8](repeating: 7, count: 2000)
             let tooBig = try await client.send(uri: "/api/v1/blobs/\(Digest.sha256(big))", method: .put, headers: auth, body: ByteBuffer(bytes: big))

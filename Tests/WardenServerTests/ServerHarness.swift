@@ -10,9 +10,16 @@ import WardenRegistry
 import WardenServer
 import WardenTestSupport
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A real registry server on a loopback port over a fresh data directory
 /// (real SQLite file, real blob folder), with a signing key it trusts.
 struct ServerHarness {
+    let server: WardenServer
     let directory: TemporaryDirectory
     let configuration: ServerConfiguration
     let key: SigningKey
@@ -41,7 +48,7 @@ struct ServerHarness {
         logger.logLevel = .warning
         let server = try await WardenServer.open(configuration, logger: logger)
         let token = try String(contentsOfFile: directory.file("data/admin.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let harness = ServerHarness(directory: directory, configuration: configuration, key: key, adminToken: token)
+        let harness = ServerHarness(server: server, directory: directory, configuration: configuration, key: key, adminToken: token)
         return try await server.application().test(.live) { client in
             try await body(harness, client)
         }
@@ -113,5 +120,31 @@ extension TestClientProtocol {
     /// `executeRequest` with defaults for headers and body.
     func send(uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil) async throws -> TestResponse {
         try await executeRequest(uri: uri, method: method, headers: headers, body: body)
+    }
+}
+
+extension ServerHarness {
+    /// Sends `text` as it is over a fresh TCP connection and returns the first response's
+    /// status line: for requests no HTTP client would send (a PUT with no framing at all).
+    func rawStatusLine(_ text: String, port: Int) throws -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw WardenError(.ioFailure, "socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw WardenError(.ioFailure, "connect() to port \(port) failed") }
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+            throw WardenError(.ioFailure, "send() failed")
+        }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { throw WardenError(.ioFailure, "no answer") }
+        return String(decoding: buffer[..<count], as: UTF8.self).components(separatedBy: "\r\n").first ?? ""
     }
 }

@@ -151,7 +151,7 @@ public final class Registry: Sendable {
             files: request.files.sorted { $0.path < $1.path },
             bundle: request.bundle.map { String(decoding: $0, as: UTF8.self) },
             signers: signers,
-            descriptionJSON: Self.json(description.jsonObject),
+            descriptionJSON: Self.json(description.jsonObject.filter { $0.key != "path" }),  // the scratch path means nothing later
             requiredBump: required,
             baseline: baseline,
             lineage: LineageRecord(

@@ -7,12 +7,12 @@ struct AliasesController {
     let registry: Registry
 
     func addRoutes(to group: RouterGroup<WardenRequestContext>) {
-        group.get("models/:model/aliases", use: list)
-        group.get("models/:model/aliases/:alias", use: show)
-        group.put("models/:model/aliases/:alias", use: set)
-        group.delete("models/:model/aliases/:alias", use: delete)
-        group.get("models/:model/aliases/:alias/history", use: history)
-        group.get("models/:model/alias-history", use: history)
+        group.on(.listAliases, use: list)
+        group.on(.getAlias, use: show)
+        group.on(.setAlias, use: set)
+        group.on(.deleteAlias, use: delete)
+        group.on(.getAliasHistory, use: history)
+        group.on(.getModelAliasHistory, use: history)
     }
 
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -55,8 +55,7 @@ struct AliasesController {
     @Sendable func history(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let name = try context.modelName()
-        let alias = context.parameters.get("alias")
-        if let alias { try ModelReference.validateAlias(alias) }
+        let alias = context.parameters.get("alias") == nil ? nil : try context.aliasName()
         guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
         let moves = try await registry.metadata.aliasHistory(model: name, alias: alias)
         return JSONBody.response(["model": name, "history": moves.map(\.jsonObject)])

@@ -10,13 +10,13 @@ struct BlobsController {
     let registry: Registry
 
     func addRoutes(to group: RouterGroup<WardenRequestContext>) {
-        group.head("blobs/:digest", use: head)
-        group.get("blobs/:digest", use: get)
-        group.put("blobs/:digest", use: put)
+        group.on(.headBlob, use: head)
+        group.on(.getBlob, use: get)
+        group.on(.putBlob, use: put)
     }
 
     private func digest(_ context: WardenRequestContext) throws -> Digest {
-        let digest = try Digest(parsing: try context.parameters.require("digest"))
+        let digest = try Digest(parsing: try context.pathParameter("digest"))
         guard digest.algorithm == .sha256 else {
             throw WardenError(.invalidDigest, "blobs are named by SHA-256 (sha256:<64 hex>), not \(digest.algorithm.rawValue)")
         }
@@ -42,12 +42,21 @@ struct BlobsController {
     @Sendable func put(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.publisher)
         let digest = try digest(context)
+        // Without either header the request has no body at all (RFC 9112 §6.3): most likely a
+        // client that forgot the file. An empty blob is sent with Content-Length: 0.
+        guard request.headers[.contentLength] != nil || request.headers[.transferEncoding] != nil else {
+            throw WardenError(.lengthRequired, "the upload has no Content-Length (or chunked Transfer-Encoding): send the blob's bytes, with Content-Length: 0 for an empty one")
+        }
         let limit = registry.configuration.maximumBlobSize
         if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
             throw WardenError(.payloadTooLarge, "the blob is \(length) bytes, over this server's limit of \(limit); raise it with warden serve --max-blob-size")
         }
         if let size = try registry.blobs.size(of: digest) {
-            // Already stored: drain nothing more than needed and answer at once.
+            // Already stored: answer at once, without reading the body. A declared length other
+            // than the stored one cannot hash to this digest (an empty body sent by mistake, say).
+            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != size {
+                throw WardenError(.digestMismatch, "\(digest) is stored with \(size) bytes, so a body of \(declared) bytes cannot hash to it; nothing was stored. Send the blob's own bytes")
+            }
             return JSONBody.response(["digest": digest.description, "size": size, "created": false])
         }
         let upload = try registry.blobs.beginUpload(maximumSize: limit)

@@ -10,7 +10,7 @@ struct EventsController {
     let registry: Registry
 
     func addRoutes(to group: RouterGroup<WardenRequestContext>) {
-        group.get("events", use: events)
+        group.on(.listEvents, use: events)
     }
 
     @Sendable func events(_ request: Request, context: WardenRequestContext) async throws -> Response {

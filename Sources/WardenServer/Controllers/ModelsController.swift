@@ -8,20 +8,18 @@ struct ModelsController {
     let registry: Registry
 
     func addRoutes(to group: RouterGroup<WardenRequestContext>) {
-        group.get("models", use: list)
-        group.post("models", use: create)
-        group.get("models/:model", use: show)
-        group.patch("models/:model", use: update)
-        group.delete("models/:model", use: delete)
+        group.on(.listModels, use: list)
+        group.on(.createModel, use: create)
+        group.on(.getModel, use: show)
+        group.on(.updateModel, use: update)
+        group.on(.deleteModel, use: delete)
     }
 
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let limit = try request.integer("limit", default: 100, range: 1...1000)
         let page = try await registry.metadata.listModels(prefix: request.query("prefix"), tag: request.query("tag"), limit: limit, cursor: request.query("cursor"))
-        var body: [String: Any] = ["models": page.items.map(\.jsonObject)]
-        body["next_cursor"] = page.nextCursor
-        return JSONBody.response(body)
+        return JSONBody.response(["models": page.items.map(\.jsonObject), "next_cursor": page.nextCursor.orNull])
     }
 
     @Sendable func create(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -42,7 +40,8 @@ struct ModelsController {
         var object = model.jsonObject
         let versions = try await registry.metadata.versions(of: name)
         object["version_count"] = versions.count
-        object["latest"] = versions.last(where: { !$0.yanked && !$0.version.isPrerelease })?.version.description ?? versions.last(where: { !$0.yanked })?.version.description
+        let latest = versions.last(where: { !$0.yanked && !$0.version.isPrerelease }) ?? versions.last(where: { !$0.yanked })
+        object["latest"] = (latest?.version.description).orNull
         object["aliases"] = try await registry.metadata.aliases(of: name).map(\.jsonObject)
         return JSONBody.response(object)
     }
@@ -67,7 +66,7 @@ struct ModelsController {
         guard let field = try body.optionalField("tags") else { return [] }
         return try field.array().map { item in
             let tag = try item.string()
-            guard !tag.isEmpty, tag.count <= 64, !tag.contains(",") else { throw item.error("must be 1 to 64 characters without commas") }
+            guard (1...64).contains(tag.unicodeScalars.count), !tag.contains(",") else { throw item.error("must be 1 to 64 characters without commas") }
             return tag
         }
     }

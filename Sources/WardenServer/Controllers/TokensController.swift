@@ -7,9 +7,9 @@ struct TokensController {
     let registry: Registry
 
     func addRoutes(to group: RouterGroup<WardenRequestContext>) {
-        group.get("tokens", use: list)
-        group.post("tokens", use: create)
-        group.delete("tokens/:id", use: revoke)
+        group.on(.listTokens, use: list)
+        group.on(.createToken, use: create)
+        group.on(.revokeToken, use: revoke)
     }
 
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -21,11 +21,13 @@ struct TokensController {
         try context.require(.admin)
         let body = try await JSONBody.read(request, context: context)
         let roleField = try body.field("role")
-        guard let role = Role(name: try roleField.string()) else {
+        let roleName = try roleField.string()
+        // Exactly as the spec lists them (lower case): role names are an enum, not free text.
+        guard let role = Role.allCases.first(where: { $0.description == roleName }) else {
             throw roleField.error("must be one of \(Role.allCases.map(\.description).joined(separator: ", "))")
         }
         let name = try body.optionalField("name")?.string() ?? "\(role)-token"
-        guard !name.isEmpty, name.count <= 100 else { throw WardenError(.invalidArgument, "name must be 1 to 100 characters") }
+        guard (1...100).contains(name.unicodeScalars.count) else { throw WardenError(.invalidArgument, "name must be 1 to 100 characters") }
         let secret = TokenSecret.generate()
         let record = try await registry.metadata.createToken(name: name, role: role, secretHash: TokenSecret.hash(secret), actor: context.actor)
         var object = record.jsonObject
@@ -35,7 +37,7 @@ struct TokensController {
 
     @Sendable func revoke(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.admin)
-        guard let id = Int64(try context.parameters.require("id")) else {
+        guard let id = Int64(try context.pathParameter("id")) else {
             throw WardenError(.invalidArgument, "the token id must be a number (see GET /api/v1/tokens)")
         }
         return JSONBody.response(try await registry.metadata.revokeToken(id: id, actor: context.actor).jsonObject)

@@ -9,16 +9,16 @@ struct VersionsController {
     let registry: Registry
 
     func addRoutes(to group: RouterGroup<WardenRequestContext>) {
-        group.get("models/:model/versions", use: list)
-        group.post("models/:model/versions", use: publish)
-        group.get("models/:model/versions/:version", use: show)
-        group.get("models/:model/versions/:version/bundle", use: bundle)
-        group.post("models/:model/versions/:version/yank", use: yank)
-        group.delete("models/:model/versions/:version/yank", use: unyank)
-        group.get("models/:model/versions/:version/lineage", use: lineage)
-        group.get("models/:model/versions/:version/files/**", use: file)
-        group.get("models/:model/latest", use: latest)
-        group.get("lineage", use: trainedOn)
+        group.on(.listVersions, use: list)
+        group.on(.publishVersion, use: publish)
+        group.on(.getVersion, use: show)
+        group.on(.getVersionBundle, use: bundle)
+        group.on(.yankVersion, use: yank)
+        group.on(.unyankVersion, use: unyank)
+        group.on(.getVersionLineage, use: lineage)
+        group.on(.getVersionFile, use: file)
+        group.on(.getLatestVersion, use: latest)
+        group.on(.listVersionsByDataset, use: trainedOn)
     }
 
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {

@@ -21,10 +21,18 @@ enum BlobResponse {
         var requested: Range<Int64> = 0..<size
         var status = HTTPResponse.Status.ok
         if let header = request.headers[.range] {
-            guard let parsed = parseRange(header, size: size) else {
+            let parsed: Range<Int64>?
+            do { parsed = try parseRange(header, size: size) } catch {
                 reader.close()
-                headers[.contentRange] = "bytes */\(size)"
-                return Response(status: .rangeNotSatisfiable, headers: headers)
+                throw error
+            }
+            guard let parsed else {
+                reader.close()
+                var fields = HTTPFields()
+                fields[.acceptRanges] = "bytes"
+                fields[.contentRange] = "bytes */\(size)"
+                let message = "the range '\(header)' is outside this \(size)-byte blob (or ends before it starts); ask for bytes within 0-\(max(size - 1, 0))"
+                return ErrorResponse.response(for: WardenError(.rangeNotSatisfiable, message), headers: fields)
             }
             requested = parsed
             status = .partialContent
@@ -55,19 +63,33 @@ enum BlobResponse {
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// One range of RFC 9110 `bytes=` form: `a-b`, `a-` or `-n`; nil when unsatisfiable or malformed.
-    static func parseRange(_ header: String, size: Int64) -> Range<Int64>? {
-        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst("bytes=".count).trimmingCharacters(in: .whitespaces)
-        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return nil }
-        if parts[0].isEmpty {
-            guard let suffix = Int64(parts[1]), suffix > 0, size > 0 else { return nil }
+    /// One range of RFC 9110 `bytes=` form: `FIRST-LAST`, `FIRST-` or `-SUFFIX`.
+    /// - Returns: the bytes to send, or nil when the range is well-formed but not satisfiable
+    ///   (it starts past the end, ends before it starts, or asks for nothing): a 416.
+    /// - Throws: `.invalidArgument` (400) for anything else, a range list or another unit
+    ///   included: RFC 9110 §14.2 lets a server reject what it does not serve.
+    static func parseRange(_ header: String, size: Int64) throws -> Range<Int64>? {
+        let malformed = WardenError(.invalidArgument, "the Range header '\(header)' is not one byte range; send bytes=FIRST-LAST, bytes=FIRST- or bytes=-SUFFIX")
+        guard header.hasPrefix("bytes=") else { throw malformed }
+        let parts = header.dropFirst("bytes=".count).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw malformed }
+        let (first, last) = (parts[0], parts[1])
+        func isNumber(_ text: Substring) -> Bool { !text.isEmpty && text.utf8.allSatisfy { (0x30...0x39).contains($0) } }
+        // A number too long for 64 bits is past the end of any blob.
+        func value(_ text: Substring) -> Int64 { Int64(text) ?? .max }
+
+        if first.isEmpty {
+            guard isNumber(last) else { throw malformed }
+            let suffix = value(last)
+            guard suffix > 0, size > 0 else { return nil }
             return max(0, size - suffix)..<size
         }
-        guard let start = Int64(parts[0]), start >= 0, start < size else { return nil }
-        if parts[1].isEmpty { return start..<size }
-        guard let end = Int64(parts[1]), end >= start else { return nil }
-        return start..<min(end + 1, size)
+        guard isNumber(first), last.isEmpty || isNumber(last) else { throw malformed }
+        let start = value(first)
+        guard start < size else { return nil }
+        guard !last.isEmpty else { return start..<size }
+        let end = value(last)
+        guard end >= start else { return nil }
+        return start..<(end >= size - 1 ? size : end + 1)
     }
 }

@@ -4,6 +4,14 @@ import Hummingbird
 import WardenCore
 import WardenModel
 
+extension WardenError.Code {
+    // Codes only the HTTP API has.
+    static let methodNotAllowed = Self(rawValue: "method_not_allowed")
+    static let lengthRequired = Self(rawValue: "length_required")
+    static let rangeNotSatisfiable = Self(rawValue: "range_not_satisfiable")
+    static let unavailable = Self(rawValue: "unavailable")
+}
+
 /// The one place errors become HTTP: every error a client sees is
 /// `{"error": {"code": "…", "message": "…"}}` with the status its code maps to.
 enum ErrorResponse {
@@ -14,12 +22,16 @@ enum ErrorResponse {
         case .unauthenticated: .unauthorized
         case .forbidden: .forbidden
         case .notFound, .pathNotFound: .notFound
+        case .methodNotAllowed: .methodNotAllowed
         case .conflict: .conflict
+        case .lengthRequired: .lengthRequired
         case .payloadTooLarge: .contentTooLarge
+        case .rangeNotSatisfiable: .rangeNotSatisfiable
         case .semverViolation, .signatureRequired, .malformedSignature, .modelModified, .untrustedSignature,
             .thresholdNotMet, .invalidModel, .invalidGraph, .externalDataRefused, .invalidCard, .cardContradictsModel,
             .emptyModel, .symlinkRefused, .symlinkEscapes, .unsupportedFileType:
             .unprocessableContent
+        case .unavailable: .serviceUnavailable
         default: .internalServerError
         }
     }
@@ -36,8 +48,9 @@ enum ErrorResponse {
         return ["error": detail]
     }
 
-    static func response(for error: WardenError) -> Response {
-        JSONBody.response(body(for: error), status: status(for: error))
+    /// - Parameter headers: what the status needs besides the body (`Allow`, `Content-Range`).
+    static func response(for error: WardenError, headers: HTTPFields = [:]) -> Response {
+        JSONBody.response(body(for: error), status: status(for: error), headers: headers)
     }
 }
 
@@ -53,9 +66,19 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 context.logger.info("request refused", metadata: ["code": "\(error.code)", "error": "\(error.message)"])
             }
             return ErrorResponse.response(for: error)
+        } catch let error as HTTPError where error.status == .notFound && error.body == nil {
+            // The router found no route. A path the table knows under other methods is a 405 naming them.
+            let allowed = Endpoint.methods(forRequestPath: request.uri.path)
+            guard !allowed.isEmpty, !allowed.contains(request.method) else {
+                let message = "no such endpoint: \(request.method) \(request.uri.path); see /openapi.yaml"
+                return ErrorResponse.response(for: WardenError(.notFound, message))
+            }
+            let names = allowed.map(\.rawValue).joined(separator: ", ")
+            let message = "\(request.method) is not allowed on \(request.uri.path); it answers \(names) (see /openapi.yaml)"
+            return ErrorResponse.response(for: WardenError(.methodNotAllowed, message), headers: [.allow: names])
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .contentTooLarge ? "payload_too_large" : "http_\(error.status.code)"
-            let message = error.body ?? (error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path); see /openapi.yaml" : error.status.reasonPhrase)
+            let message = error.body ?? error.status.reasonPhrase
             return JSONBody.response(["error": ["code": code, "message": message]], status: error.status, headers: error.headers)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])

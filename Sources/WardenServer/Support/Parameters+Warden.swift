@@ -3,21 +3,31 @@ import Hummingbird
 import WardenCore
 
 extension WardenRequestContext {
+    /// A path parameter, percent-decoded: the router hands them over as sent, and
+    /// clients encode `+` in `1.0.0+build` or any byte outside the URL's safe set.
+    func pathParameter(_ name: String) throws -> String {
+        let raw = try parameters.require(name)
+        guard let decoded = raw.removingPercentEncoding else {
+            throw WardenError(.invalidArgument, "the path parameter \(name) '\(raw)' has a malformed percent-encoding")
+        }
+        return decoded
+    }
+
     /// The `:model` path parameter, validated.
     func modelName() throws -> String {
-        let name = try parameters.require("model")
+        let name = try pathParameter("model")
         try ModelReference.validateName(name)
         return name
     }
 
     /// The `:version` path parameter as a SemVer.
     func version() throws -> SemanticVersion {
-        try SemanticVersion(parsing: try parameters.require("version"))
+        try SemanticVersion(parsing: try pathParameter("version"))
     }
 
     /// The `:alias` path parameter, validated.
     func aliasName() throws -> String {
-        let alias = try parameters.require("alias")
+        let alias = try pathParameter("alias")
         try ModelReference.validateAlias(alias)
         return alias
     }

@@ -2,7 +2,13 @@ import Foundation
 import WardenCore
 import WardenRegistry
 
-// The API's JSON shapes (see openapi.yaml): snake_case keys, RFC 3339 dates.
+// The API's JSON shapes (see openapi.yaml): snake_case keys, RFC 3339 dates, and
+// every documented field present, `null` when it has no value.
+
+extension Optional {
+    /// The value, or JSON `null`.
+    var orNull: Any { map { $0 as Any } ?? NSNull() }
+}
 
 extension ModelRecord {
     var jsonObject: [String: Any] {
@@ -16,19 +22,15 @@ extension FileEntry {
 
 extension LineageRecord {
     var jsonObject: [String: Any] {
-        var object: [String: Any] = [:]
-        if let parentName, let parentVersion { object["parent"] = "\(parentName)@\(parentVersion)" }
-        object["dataset"] = dataset?.description
-        object["code_revision"] = codeRevision
-        object["run_url"] = runURL
-        return object
+        let parent = parentName.flatMap { name in parentVersion.map { "\(name)@\($0)" } }
+        return ["parent": parent.orNull, "dataset": (dataset?.description).orNull, "code_revision": codeRevision.orNull, "run_url": runURL.orNull]
     }
 }
 
 extension VersionRecord {
     /// The summary listings show.
     var summaryJSON: [String: Any] {
-        var object: [String: Any] = [
+        [
             "model": model,
             "version": version.description,
             "manifest_digest": manifestDigest.description,
@@ -39,11 +41,10 @@ extension VersionRecord {
             "yanked": yanked,
             "created_at": createdAt.iso8601,
             "created_by": createdBy,
+            "yank_reason": yankReason.orNull,
+            "required_bump": (requiredBump?.description).orNull,
+            "baseline": (baseline?.description).orNull,
         ]
-        object["yank_reason"] = yankReason
-        object["required_bump"] = requiredBump?.description
-        object["baseline"] = baseline?.description
-        return object
     }
 
     /// Everything: files, lineage and the model description.
@@ -51,9 +52,11 @@ extension VersionRecord {
         var object = summaryJSON
         object["files"] = files.map(\.jsonObject)
         object["lineage"] = lineage.jsonObject
-        if let description = try? JSONSerialization.jsonObject(with: Data(descriptionJSON.utf8)) {
-            object["description"] = description
-        }
+        var description = (try? JSONSerialization.jsonObject(with: Data(descriptionJSON.utf8))) as? [String: Any] ?? [:]
+        // The stored description was read from a scratch directory on the server: its path is
+        // meaningless to a client and names the server's file system.
+        description["path"] = nil
+        object["description"] = description
         return object
     }
 }
@@ -68,8 +71,8 @@ extension AliasMove {
     var jsonObject: [String: Any] {
         [
             "model": model, "alias": alias,
-            "from": from.map { $0.description as Any } ?? NSNull(),
-            "to": to.map { $0.description as Any } ?? NSNull(),
+            "from": (from?.description).orNull,
+            "to": (to?.description).orNull,
             "actor": actor, "at": at.iso8601,
         ]
     }
@@ -77,19 +80,19 @@ extension AliasMove {
 
 extension TokenRecord {
     var jsonObject: [String: Any] {
-        var object: [String: Any] = ["id": id, "name": name, "role": role.description, "created_at": createdAt.iso8601, "created_by": createdBy, "revoked": isRevoked]
-        object["revoked_at"] = revokedAt?.iso8601
-        return object
+        [
+            "id": id, "name": name, "role": role.description, "created_at": createdAt.iso8601, "created_by": createdBy,
+            "revoked": isRevoked, "revoked_at": (revokedAt?.iso8601).orNull,
+        ]
     }
 }
 
 extension RegistryEvent {
     var jsonObject: [String: Any] {
-        var object: [String: Any] = ["sequence": sequence, "kind": kind.rawValue, "actor": actor, "at": at.iso8601]
-        object["model"] = model
-        object["version"] = version?.description
-        object["alias"] = alias
-        if let detail = try? JSONSerialization.jsonObject(with: Data(detailJSON.utf8)) { object["detail"] = detail }
-        return object
+        [
+            "sequence": sequence, "kind": kind.rawValue, "actor": actor, "at": at.iso8601,
+            "model": model.orNull, "version": (version?.description).orNull, "alias": alias.orNull,
+            "detail": (try? JSONSerialization.jsonObject(with: Data(detailJSON.utf8))) as? [String: Any] ?? [:],
+        ]
     }
 }
