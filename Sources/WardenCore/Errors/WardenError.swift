@@ -37,6 +37,7 @@ public struct WardenError: Error, Sendable, CustomStringConvertible {
         public static let unauthenticated = Code(rawValue: "unauthenticated")
         public static let forbidden = Code(rawValue: "forbidden")
         public static let signatureRequired = Code(rawValue: "signature_required")
+        public static let unsupportedOperator = Code(rawValue: "unsupported_operator")
 
         // Integrity verdicts: the thing checked is not OK.
         public static let malformedSignature = Code(rawValue: "malformed_signature")

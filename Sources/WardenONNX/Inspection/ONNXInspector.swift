@@ -21,11 +21,7 @@ public struct ONNXInspector: Sendable {
         let resolver = ExternalDataResolver(directory: model.directory)
         let initializerNames = Set(graph.initializer.map(\.name))
 
-        var inputs: [TensorSpec] = []
-        for value in graph.input where !initializerNames.contains(value.name) {
-            if let spec = try TensorSpec(value) { inputs.append(spec) }
-        }
-        let outputs = try graph.output.compactMap { try TensorSpec($0) }
+        let signature = try Self.signature(graph, initializers: initializerNames, strict: true)
 
         var opCounts: [String: Int] = [:]
         Self.countOps(graph) { opCounts[$0, default: 0] += 1 }
@@ -86,12 +82,21 @@ public struct ONNXInspector: Sendable {
             irVersion: model.proto.irVersion,
             producer: [model.proto.producerName, model.proto.producerVersion].filter { !$0.isEmpty }.joined(separator: " "),
             opsets: model.proto.opsetImport.map { .init(domain: $0.domain.isEmpty ? "ai.onnx" : $0.domain, version: $0.version) },
-            signature: IOSignature(inputs: inputs, outputs: outputs),
+            signature: signature,
             opCounts: opCounts,
             parameters: parameters + sparseParameters + attributeParameters,
             topologyFingerprint: topology.hasher.finalize(),
             weightsDigest: weights.finalize()
         )
+    }
+
+    /// The graph's IO signature: inputs that are not initializers, and outputs (tensors only).
+    static func signature(_ graph: Onnx_GraphProto, initializers: Set<String>, strict: Bool) throws -> IOSignature {
+        var inputs: [TensorSpec] = []
+        for value in graph.input where !initializers.contains(value.name) {
+            if let spec = try TensorSpec(value) { inputs.append(spec) }
+        }
+        return IOSignature(inputs: inputs, outputs: try graph.output.compactMap { try TensorSpec($0) })
     }
 
     /// The op name as reported: bare for the default domain, `domain.Op` otherwise.

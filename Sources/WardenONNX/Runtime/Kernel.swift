@@ -1,0 +1,49 @@
+import Foundation
+import WardenCore
+
+/// What a kernel sees of its node: attributes with ONNX defaults, and the opset in force.
+struct NodeContext {
+    let node: Onnx_NodeProto
+    /// The opset version of the node's domain.
+    let opset: Int64
+    let resolver: ExternalDataResolver
+
+    var op: String { node.opType }
+    var name: String { node.name.isEmpty ? node.opType : "\(node.opType) '\(node.name)'" }
+
+    func attribute(_ name: String) -> Onnx_AttributeProto? { node.attribute.first { $0.name == name } }
+    func int(_ name: String, _ defaultValue: Int) -> Int { attribute(name).map { Int($0.i) } ?? defaultValue }
+    func float(_ name: String, _ defaultValue: Float) -> Float { attribute(name).map(\.f) ?? defaultValue }
+    func ints(_ name: String) -> [Int]? { attribute(name).map { $0.ints.map(Int.init) } }
+    func floats(_ name: String) -> [Float]? { attribute(name).map(\.floats) }
+    func string(_ name: String, _ defaultValue: String) -> String { attribute(name).map { String(decoding: $0.s, as: UTF8.self) } ?? defaultValue }
+    func strings(_ name: String) -> [String]? { attribute(name).map { $0.strings.map { String(decoding: $0, as: UTF8.self) } } }
+
+    func fail(_ why: String) -> WardenError { WardenError(.invalidArgument, "\(name): \(why)") }
+
+    /// The input at `index`, which must be present.
+    func input(_ inputs: [Tensor?], _ index: Int) throws -> Tensor {
+        guard index < inputs.count, let tensor = inputs[index] else { throw fail("input \(index) is missing") }
+        return tensor
+    }
+}
+
+/// A kernel computes a node's outputs from its inputs.
+typealias Kernel = @Sendable (NodeContext, [Tensor?]) throws -> [Tensor]
+
+/// Every supported (domain, op): `ai.onnx` ops by bare name, others as `domain.Op`.
+enum Kernels {
+    static let all: [String: Kernel] = {
+        var table: [String: Kernel] = [:]
+        ElementwiseKernels.register(&table)
+        LinearAlgebraKernels.register(&table)
+        ShapeKernels.register(&table)
+        ReductionKernels.register(&table)
+        MLKernels.register(&table)
+        return table
+    }()
+
+    static func key(_ node: Onnx_NodeProto) -> String {
+        node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
+    }
+}

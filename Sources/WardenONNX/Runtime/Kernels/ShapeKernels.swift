@@ -1,0 +1,135 @@
+import Foundation
+import WardenCore
+
+/// Shape and layout ops, Cast and Constant.
+enum ShapeKernels {
+    static func register(_ table: inout [String: Kernel]) {
+        table["Reshape"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let requested = try context.input(inputs, 1).int64s.map(Int.init)
+            let allowZero = context.int("allowzero", 0) != 0
+            var shape = requested.enumerated().map { axis, dim in dim == 0 && !allowZero && axis < x.shape.count ? x.shape[axis] : dim }
+            let unknown = shape.indices.filter { shape[$0] == -1 }
+            guard unknown.count <= 1, shape.allSatisfy({ $0 >= -1 }) else { throw context.fail("cannot reshape \(x.shapeDescription) to \(requested)") }
+            if let axis = unknown.first {
+                let known = shape.enumerated().filter { $0.offset != axis }.map(\.element).reduce(1, *)
+                guard known > 0, x.elementCount % known == 0 else { throw context.fail("cannot reshape \(x.shapeDescription) to \(requested)") }
+                shape[axis] = x.elementCount / known
+            }
+            guard Shape.count(shape) == x.elementCount else { throw context.fail("cannot reshape \(x.shapeDescription) (\(x.elementCount) elements) to \(requested)") }
+            return [Tensor(shape: shape, storage: x.storage)]
+        }
+        table["Flatten"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let axis = try Shape.axis(context.int("axis", 1), rank: x.shape.count + 1, op: context.name)
+            return [Tensor(shape: [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)], storage: x.storage)]
+        }
+        table["Cast"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            guard let to = TensorDataType(onnx: Int32(context.int("to", 0))) else { throw context.fail("'to' names no ONNX type") }
+            return [try cast(x, to: to, context)]
+        }
+        table["Constant"] = { context, _ in
+            if let attribute = context.attribute("value") { return [try TensorDecoding.tensor(attribute.t, resolver: context.resolver)] }
+            if let value = context.attribute("value_float") { return [Tensor(shape: [], floats: [value.f])] }
+            if let value = context.attribute("value_floats") { return [Tensor(shape: [value.floats.count], floats: value.floats)] }
+            if let value = context.attribute("value_int") { return [Tensor(shape: [], int64s: [value.i])] }
+            if let value = context.attribute("value_ints") { return [Tensor(shape: [value.ints.count], int64s: value.ints)] }
+            throw context.fail("has no value attribute Warden supports")
+        }
+        table["Shape"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            return [Tensor(shape: [x.shape.count], int64s: x.shape.map(Int64.init))]
+        }
+        table["Transpose"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let permutation = context.ints("perm") ?? Array(x.shape.indices.reversed())
+            guard permutation.sorted() == Array(x.shape.indices) else { throw context.fail("perm \(permutation) is not a permutation of the axes of \(x.shapeDescription)") }
+            return [transpose(x, permutation)]
+        }
+        table["Concat"] = { context, inputs in
+            let parts = inputs.compactMap { $0 }
+            guard let first = parts.first else { throw context.fail("needs at least one input") }
+            let axis = try Shape.axis(context.int("axis", 0), rank: first.shape.count, op: context.name)
+            var shape = first.shape
+            shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+            let outer = first.shape[..<axis].reduce(1, *)
+            if case .int64 = first.storage {
+                var out: [Int64] = []
+                for o in 0..<outer {
+                    for part in parts {
+                        let chunk = part.shape[axis...].reduce(1, *)
+                        out += part.int64s[(o * chunk)..<((o + 1) * chunk)]
+                    }
+                }
+                return [Tensor(shape: shape, int64s: out)]
+            }
+            var out: [Float] = []
+            for o in 0..<outer {
+                for part in parts {
+                    let chunk = part.shape[axis...].reduce(1, *)
+                    out += part.floats[(o * chunk)..<((o + 1) * chunk)]
+                }
+            }
+            return [Tensor(shape: shape, floats: out)]
+        }
+        table["Unsqueeze"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let axes = try (context.opset >= 13 ? context.input(inputs, 1).int64s.map(Int.init) : context.ints("axes") ?? [])
+            let rank = x.shape.count + axes.count
+            var shape = x.shape
+            for axis in try axes.map({ try Shape.axis($0, rank: rank, op: context.name) }).sorted() { shape.insert(1, at: axis) }
+            return [Tensor(shape: shape, storage: x.storage)]
+        }
+        table["Squeeze"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let given = context.opset >= 13 ? (inputs.count > 1 ? inputs[1]?.int64s.map(Int.init) : nil) : context.ints("axes")
+            let axes = try given.map { try $0.map { try Shape.axis($0, rank: x.shape.count, op: context.name) } } ?? x.shape.indices.filter { x.shape[$0] == 1 }
+            for axis in axes where x.shape[axis] != 1 { throw context.fail("cannot squeeze axis \(axis) of \(x.shapeDescription)") }
+            return [Tensor(shape: x.shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element), storage: x.storage)]
+        }
+    }
+
+    static func cast(_ x: Tensor, to type: TensorDataType, _ context: NodeContext) throws -> Tensor {
+        switch type {
+        case .float32, .float16: return Tensor(shape: x.shape, floats: x.floats)
+        case .float64:
+            if case .double = x.storage { return x }
+            return Tensor(shape: x.shape, storage: .double(x.floats.map(Double.init)))
+        case .int64: return Tensor(shape: x.shape, int64s: x.int64s)
+        case .int32: return Tensor(shape: x.shape, storage: .int32(x.int64s.map { Int32(truncatingIfNeeded: $0) }))
+        case .bool: return Tensor(shape: x.shape, storage: .bool(x.floats.map { $0 != 0 }))
+        case .uint8: return Tensor(shape: x.shape, storage: .uint8(x.int64s.map { UInt8(truncatingIfNeeded: $0) }))
+        case .int8: return Tensor(shape: x.shape, storage: .int8(x.int64s.map { Int8(truncatingIfNeeded: $0) }))
+        default: throw context.fail("cannot cast to \(type) yet")
+        }
+    }
+
+    static func transpose(_ x: Tensor, _ permutation: [Int]) -> Tensor {
+        let shape = permutation.map { x.shape[$0] }
+        let inStrides = Shape.strides(x.shape)
+        let strides = permutation.map { inStrides[$0] }
+        let total = x.elementCount
+        var sourceIndex = [Int](repeating: 0, count: total)
+        var index = [Int](repeating: 0, count: shape.count)
+        var offset = 0
+        for position in 0..<total {
+            sourceIndex[position] = offset
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                offset += strides[axis]
+                if index[axis] < shape[axis] { break }
+                offset -= strides[axis] * index[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        switch x.storage {
+        case .int64(let values): return Tensor(shape: shape, int64s: sourceIndex.map { values[$0] })
+        default:
+            let values = x.floats
+            return Tensor(shape: shape, floats: sourceIndex.map { values[$0] })
+        }
+    }
+}

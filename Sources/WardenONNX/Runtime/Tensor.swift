@@ -1,0 +1,133 @@
+import Foundation
+import WardenCore
+
+/// A dense tensor in row-major order: an element type, a shape and the values.
+///
+/// The executor's value type. Values live in a Swift array of the element
+/// type, so kernels work on typed buffers without casts.
+public struct Tensor: Sendable, Equatable {
+    public enum Storage: Sendable, Equatable {
+        case float([Float])
+        case double([Double])
+        case int64([Int64])
+        case int32([Int32])
+        case int8([Int8])
+        case uint8([UInt8])
+        case bool([Bool])
+        case string([String])
+    }
+
+    public var shape: [Int]
+    public var storage: Storage
+
+    public init(shape: [Int], storage: Storage) {
+        self.shape = shape
+        self.storage = storage
+    }
+
+    public init(shape: [Int], floats: [Float]) { self.init(shape: shape, storage: .float(floats)) }
+    public init(shape: [Int], int64s: [Int64]) { self.init(shape: shape, storage: .int64(int64s)) }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    public var dataType: TensorDataType {
+        switch storage {
+        case .float: .float32
+        case .double: .float64
+        case .int64: .int64
+        case .int32: .int32
+        case .int8: .int8
+        case .uint8: .uint8
+        case .bool: .bool
+        case .string: .string
+        }
+    }
+
+    /// The values as Float (converting), for kernels that compute in float.
+    public var floats: [Float] {
+        switch storage {
+        case .float(let values): values
+        case .double(let values): values.map(Float.init)
+        case .int64(let values): values.map(Float.init)
+        case .int32(let values): values.map(Float.init)
+        case .int8(let values): values.map(Float.init)
+        case .uint8(let values): values.map(Float.init)
+        case .bool(let values): values.map { $0 ? 1 : 0 }
+        case .string: []
+        }
+    }
+
+    /// The values as Int64 (truncating floats toward zero, as Cast does).
+    public var int64s: [Int64] {
+        switch storage {
+        case .float(let values): values.map { $0.isFinite ? Int64($0) : 0 }
+        case .double(let values): values.map { $0.isFinite ? Int64($0) : 0 }
+        case .int64(let values): values
+        case .int32(let values): values.map(Int64.init)
+        case .int8(let values): values.map(Int64.init)
+        case .uint8(let values): values.map(Int64.init)
+        case .bool(let values): values.map { $0 ? 1 : 0 }
+        case .string: []
+        }
+    }
+
+    public var shapeDescription: String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+}
+
+/// Shape arithmetic every kernel shares.
+enum Shape {
+    /// Row-major strides.
+    static func strides(_ shape: [Int]) -> [Int] {
+        var strides = Array(repeating: 1, count: shape.count)
+        var running = 1
+        for axis in shape.indices.reversed() {
+            strides[axis] = running
+            running *= shape[axis]
+        }
+        return strides
+    }
+
+    /// The element count, or nil when it overflows or a dim is negative.
+    static func count(_ shape: [Int]) -> Int? {
+        var total = 1
+        for dim in shape {
+            guard dim >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: dim)
+            guard !overflow else { return nil }
+            total = product
+        }
+        return total
+    }
+
+    /// NumPy-style broadcast of two shapes.
+    static func broadcast(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+        let rank = max(a.count, b.count)
+        let pa = Array(repeating: 1, count: rank - a.count) + a
+        let pb = Array(repeating: 1, count: rank - b.count) + b
+        return try (0..<rank).map { axis in
+            if pa[axis] == pb[axis] || pb[axis] == 1 { return pa[axis] }
+            if pa[axis] == 1 { return pb[axis] }
+            throw ExecutionError.shape(op, "cannot broadcast \(a) with \(b)")
+        }
+    }
+
+    /// Normalizes a possibly negative axis for a tensor of `rank`.
+    static func axis(_ axis: Int, rank: Int, op: String) throws -> Int {
+        let normalized = axis < 0 ? axis + rank : axis
+        guard (0..<max(rank, 1)).contains(normalized) else {
+            throw ExecutionError.shape(op, "axis \(axis) is out of range for rank \(rank)")
+        }
+        return normalized
+    }
+}
+
+/// Errors raised while running a model, turned into `WardenError`s at the executor's edge.
+enum ExecutionError {
+    static func shape(_ op: String, _ why: String) -> WardenError {
+        WardenError(.invalidArgument, "\(op): \(why)")
+    }
+
+    static func type(_ op: String, _ why: String) -> WardenError {
+        WardenError(.invalidArgument, "\(op): \(why)")
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenONNX
+
+/// The Swift executor against onnxruntime's outputs on real exported models
+/// (Fixtures/runtime/README.md), and its refusals.
+@Suite struct ExecutorTests {
+    static let sklearn = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("WardenModelTests/Fixtures/sklearn").path
+
+    static let cases: [(String, String)] = [
+        ("mlp-v1", Fixture.model("mlp-v1")),
+        ("mlp-external", Fixture.path("models/mlp-external")),
+        ("sklearn-logreg", "\(sklearn)/logreg-a.onnx"),
+        ("sklearn-mlp-1layer", "\(sklearn)/mlp-1layer.onnx"),
+        ("sklearn-mlp-2layer-external", "\(sklearn)/mlp-2layer-external"),
+    ]
+
+    @Test(arguments: cases)
+    func matchesOnnxRuntime(name: String, model: String) throws {
+        let executor = try Executor(model: ONNXModel(contentsOf: model))
+        let input = try TensorFile.read(Fixture.path("runtime/\(name)/input.npy"))
+        let outputs = try executor.run([executor.signature.inputs[0].name: input])
+        for spec in executor.signature.outputs {
+            let expected = try TensorFile.read(Fixture.path("runtime/\(name)/\(spec.name).npy"))
+            let actual = try #require(outputs[spec.name])
+            #expect(actual.shape == expected.shape, "\(spec.name)")
+            #expect(actual.dataType == expected.dataType, "\(spec.name)")
+            if case .int64(let labels) = expected.storage {
+                #expect(actual.int64s == labels, "\(spec.name)")
+            } else {
+                for (a, e) in zip(actual.floats, expected.floats) {
+                    #expect(abs(a - e) <= 1e-7 + 1e-3 * abs(e), "\(spec.name): \(a) vs \(e)")
+                }
+            }
+        }
+    }
+
+    @Test func unsupportedOpsAreListedInOneError() throws {
+        expectWardenError(.unsupportedOperator, containing: "ai.onnx.ml TreeEnsembleClassifier (opset 1)") {
+            _ = try Executor(model: ONNXModel(contentsOf: "\(Self.sklearn)/forest.onnx"))
+        }
+    }
+
+    @Test func badInputsAreClearErrors() throws {
+        let executor = try Executor(model: ONNXModel(contentsOf: Fixture.model("mlp-v1")))
+        let good = Tensor(shape: [2, 4], floats: Array(repeating: 0.5, count: 8))
+        expectWardenError(.invalidArgument, containing: "input 'input' (float32 [batch, 4]) is missing") { _ = try executor.run([:]) }
+        expectWardenError(.invalidArgument, containing: "the model has no input 'x'") { _ = try executor.run(["input": good, "x": good]) }
+        expectWardenError(.invalidArgument, containing: "input 'input' must be float32, got int64") {
+            _ = try executor.run(["input": Tensor(shape: [2, 4], int64s: Array(repeating: 1, count: 8))])
+        }
+        expectWardenError(.invalidArgument, containing: "input 'input' must have rank 2") {
+            _ = try executor.run(["input": Tensor(shape: [8], floats: Array(repeating: 0.5, count: 8))])
+        }
+        expectWardenError(.invalidArgument, containing: "input 'input' dim 1 must be 4") {
+            _ = try executor.run(["input": Tensor(shape: [2, 3], floats: Array(repeating: 0.5, count: 6))])
+        }
+        let shape = try executor.run(["input": good])["probabilities"]?.shape
+        #expect(shape == [2, 3])
+    }
+
+    @Test func nanAndInfinityPassThroughAsIEEESays() throws {
+        let executor = try Executor(model: ONNXModel(contentsOf: Fixture.model("mlp-v1")))
+        let input = Tensor(shape: [2, 4], floats: [.nan, 1, 2, 3, 0, 0, 0, 0])
+        let output = try #require(try executor.run(["input": input])["probabilities"])
+        let values = output.floats
+        let firstRowIsNaN = values[0..<3].allSatisfy { $0.isNaN }
+        let secondRowIsFinite = values[3..<6].allSatisfy { $0.isFinite }
+        #expect(firstRowIsNaN)
+        #expect(secondRowIsFinite)
+    }
+
+    @Test func anImpossibleReshapeNamesTheNode() throws {
+        var proto = try Fixture.proto("mlp-v1")
+        var shape = Onnx_TensorProto()
+        shape.name = "bad_shape"
+        shape.dataType = 7
+        shape.dims = [2]
+        shape.int64Data = [5, 7]
+        proto.graph.initializer.append(shape)
+        var node = Onnx_NodeProto()
+        node.opType = "Reshape"
+        node.name = "reshape"
+        node.input = ["probabilities_raw", "bad_shape"]
+        node.output = ["probabilities"]
+        let index = try #require(proto.graph.node.firstIndex { $0.output.first == "probabilities" })
+        proto.graph.node[index].output = ["probabilities_raw"]
+        proto.graph.node.append(node)
+        let model = try ONNXModel(serialized: try proto.serializedData(), path: "reshape.onnx")
+        let executor = try Executor(model: model)
+        expectWardenError(.invalidArgument, containing: "Reshape 'reshape': cannot reshape [1, 3] (3 elements) to [5, 7]") {
+            _ = try executor.run(["input": Tensor(shape: [1, 4], floats: [1, 2, 3, 4])])
+        }
+    }
+
+    @Test func numPyFilesRoundTripAndBadOnesAreRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let tensors = [
+            Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6]),
+            Tensor(shape: [4], int64s: [1, -2, 3, Int64.max]),
+            Tensor(shape: [], floats: [7]),
+            Tensor(shape: [2], storage: .bool([true, false])),
+        ]
+        for (index, tensor) in tensors.enumerated() {
+            let path = directory.file("t\(index).npy")
+            try TensorFile.writeNumPy(tensor, to: path)
+            #expect(try TensorFile.read(path) == tensor)
+        }
+        try directory.write("bad.npy", "not numpy")
+        expectWardenError(.invalidArgument, containing: "the magic string is missing") { _ = try TensorFile.read(directory.file("bad.npy")) }
+        var truncated = try Data(contentsOf: URL(fileURLWithPath: directory.file("t0.npy")))
+        truncated.removeLast(4)
+        try truncated.write(to: URL(fileURLWithPath: directory.file("short.npy")))
+        expectWardenError(.invalidArgument, containing: "holds 20 data bytes but shape [2, 3] of float32 needs 24") { _ = try TensorFile.read(directory.file("short.npy")) }
+    }
+
+    @Test func oneExecutorServesConcurrentCalls() async throws {
+        let executor = try Executor(model: ONNXModel(contentsOf: "\(Self.sklearn)/mlp-1layer.onnx"))
+        let input = try TensorFile.read(Fixture.path("runtime/sklearn-mlp-1layer/input.npy"))
+        let expected = try executor.run(["input": input])
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<16 { group.addTask { (try executor.run(["input": input])) == expected } }
+            for try await same in group { #expect(same) }
+        }
+    }
+}
