@@ -237,3 +237,13 @@ import WardenCore
         }
     }
 }
+
+/// Found by the libFuzzer target's seeds (Fuzz/make_onnx_seeds.py): a subgraph may read an
+/// outer initializer that no outer node has read yet; onnx.checker and onnxruntime accept it.
+@Suite struct SubgraphScopeTests {
+    @Test func aSubgraphMayReadAnOuterInitializerFirst() throws {
+        let inspection = try ONNXInspector().inspect(ONNXModel(contentsOf: Fixture.model("subgraph-outer-initializer")))
+        #expect(inspection.opCounts["If"] == 1 && inspection.opCounts["Loop"] == 1)
+        #expect(inspection.parameters.map(\.name).contains("w"))
+    }
+}

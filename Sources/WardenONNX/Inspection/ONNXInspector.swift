@@ -142,7 +142,7 @@ struct TopologyEncoder {
             hasher.string(domain)
             hasher.int(version)
         }
-        try encodeGraph(model.graph, outer: [:], recordInitializers: true)
+        try encodeGraph(model.graph, outer: [:], visible: [], recordInitializers: true)
     }
 
     /// Main-graph sparse initializers in canonical order: first use, then unused ones in file order.
@@ -159,8 +159,14 @@ struct TopologyEncoder {
         return usedInitializers.compactMap { byName[$0] } + graph.initializer.filter { !used.contains($0.name) }
     }
 
-    private mutating func encodeGraph(_ graph: Onnx_GraphProto, outer: [String: Int], recordInitializers: Bool) throws {
-        let order = try GraphOrder.order(graph, outerScope: Set(outer.keys))
+    /// - Parameters:
+    ///   - outer: ids of the enclosing graphs' values encoded so far.
+    ///   - visible: every name the enclosing graphs define (a subgraph may read an
+    ///     outer initializer no outer node has read yet; it is then encoded positionally).
+    private mutating func encodeGraph(_ graph: Onnx_GraphProto, outer: [String: Int], visible: Set<String>, recordInitializers: Bool) throws {
+        let order = try GraphOrder.order(graph, outerScope: visible.union(outer.keys))
+        var inScope = visible.union(graph.input.map(\.name)).union(graph.initializer.map(\.name)).union(graph.sparseInitializer.map(\.values.name))
+        inScope.formUnion(graph.node.flatMap(\.output))
         let initializers = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let sparseInitializers = Dictionary(graph.sparseInitializer.map { ($0.values.name, $0) }, uniquingKeysWith: { first, _ in first })
         var ids = outer
@@ -235,7 +241,7 @@ struct TopologyEncoder {
                     if TrainedAttributes.countIsStructural(node) { hasher.int(TrainedAttributes.typeAndCount(attribute).1) }
                     continue
                 }
-                try encodeAttribute(attribute, scope: ids)
+                try encodeAttribute(attribute, scope: ids, visible: inScope)
             }
         }
 
@@ -296,7 +302,7 @@ struct TopologyEncoder {
         }
     }
 
-    private mutating func encodeAttribute(_ attribute: Onnx_AttributeProto, scope: [String: Int]) throws {
+    private mutating func encodeAttribute(_ attribute: Onnx_AttributeProto, scope: [String: Int], visible: Set<String>) throws {
         hasher.string(attribute.name)
         hasher.int(attribute.type.rawValue)
         hasher.string(attribute.refAttrName)
@@ -318,7 +324,7 @@ struct TopologyEncoder {
         for tensor in tensors { try encodeTensorAttribute(tensor) }
         let graphs = (attribute.hasG ? [attribute.g] : []) + attribute.graphs
         hasher.int(graphs.count)
-        for graph in graphs { try encodeGraph(graph, outer: scope, recordInitializers: false) }
+        for graph in graphs { try encodeGraph(graph, outer: scope, visible: visible, recordInitializers: false) }
     }
 
     private mutating func encodeTensorAttribute(_ tensor: Onnx_TensorProto) throws {
