@@ -1,0 +1,28 @@
+// swift-tools-version: 6.1
+//
+// libFuzzer targets for Warden's untrusted-input parsers. A package of its own so the
+// root package and its CI never build with -sanitize=fuzzer. Build and run with ./run.sh.
+import PackageDescription
+
+let package = Package(
+    name: "WardenFuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "warden", path: ".."),
+    ],
+    targets: [
+        .executableTarget(
+            name: "FuzzONNX",
+            dependencies: [
+                .product(name: "WardenONNX", package: "warden"),
+            ]
+        ),
+        .executableTarget(
+            name: "FuzzModelCard",
+            dependencies: [
+                .product(name: "WardenModel", package: "warden"),
+                .product(name: "WardenCore", package: "warden"),
+            ]
+        ),
+    ]
+)
