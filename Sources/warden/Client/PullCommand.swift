@@ -81,6 +81,7 @@ struct PullCommand: AsyncParsableCommand {
             let bundleBytes = try await client.bundle(model: reference.name, version: version)
             var signers: [VerifyingKey] = []
             let manifestDigest: Digest
+            var actual: Manifest?
             if let bundleBytes {
                 try Data(bundleBytes).write(to: URL(fileURLWithPath: signaturePath))
             }
@@ -91,20 +92,23 @@ struct PullCommand: AsyncParsableCommand {
                 }
                 signers = result.signers
                 manifestDigest = result.rootDigest
+                actual = result.manifest
             } else if bundleBytes == nil, !allowUnsigned {
                 throw WardenError(.signatureRequired, "\(reference.name)@\(version) was published without a signature; pass --allow-unsigned to accept it")
             } else {
                 let manifest = try ModelHasher().manifest(of: staging, alsoIgnoring: [signaturePath])
                 manifestDigest = manifest.rootDigest
+                actual = manifest
             }
             let expected = (record["manifest_digest"] as? String).flatMap { try? Digest(parsing: $0) }
             let stored = Dictionary(files.compactMap { file -> (String, String)? in
                 guard let path = file["path"] as? String, let digest = file["digest"] as? String else { return nil }
                 return (path, digest)
             }, uniquingKeysWith: { first, _ in first })
-            let actual = try ModelHasher().manifest(of: staging, alsoIgnoring: [signaturePath])
-            let modified = actual.resources.filter { stored[$0.path] != $0.digest.description }.map(\.path)
-            guard modified.isEmpty, expected == nil || expected == actual.rootDigest || !signers.isEmpty else {
+            // The files as hashed above, once: per file only with the files method.
+            let hashed = try (actual?.serialization.method == .files ? actual! : ModelHasher().manifest(of: staging, alsoIgnoring: [signaturePath]))
+            let modified = hashed.resources.filter { stored[$0.path] != $0.digest.description }.map(\.path)
+            guard modified.isEmpty, expected == nil || expected == hashed.rootDigest || !signers.isEmpty else {
                 throw WardenError(.modelModified, "the downloaded files do not match what the registry recorded: \(modified.joined(separator: ", ")); retry the pull")
             }
 
