@@ -47,7 +47,7 @@ public enum SemverRule {
             ))
         }
         guard change.required <= granted else {
-            let needed = suggestion(after: previous, for: change.required, candidate: candidate)
+            let needed = suggestion(after: previous, for: change.required)
             let why = change.reasons.prefix(5).joined(separator: "; ")
             return .rejected(WardenError(
                 .semverViolation,
@@ -67,8 +67,8 @@ public enum SemverRule {
         }
     }
 
-    /// The smallest version after `previous` that grants `level`.
-    static func suggestion(after previous: SemanticVersion, for level: ChangeLevel, candidate: SemanticVersion) -> SemanticVersion {
+    /// The smallest release after `previous` that grants `level` (`0.y.z` shifts one place).
+    public static func suggestion(after previous: SemanticVersion, for level: ChangeLevel) -> SemanticVersion {
         let base = previous.release
         switch (level, base.major == 0) {
         case (.major, false): return SemanticVersion(major: base.major + 1, minor: 0, patch: 0)

@@ -127,7 +127,7 @@ struct PushCommand: AsyncParsableCommand {
             // A first version: 0.1.0 for --bump, as Cargo starts.
             return SemanticVersion(major: 0, minor: 1, patch: 0)
         }
-        var level: ChangeLevel
+        let level: ChangeLevel
         switch bump ?? .auto {
         case .major: level = .major
         case .minor: level = .minor
@@ -144,12 +144,7 @@ struct PushCommand: AsyncParsableCommand {
             level = max(change.required, .patch)
             FileHandle.standardError.write(Data("change from \(latest): \(change.required)\(change.reasons.isEmpty ? "" : " (" + change.reasons.prefix(3).joined(separator: "; ") + ")")\n".utf8))
         }
-        if latest.major == 0, level == .major { level = .minor } else if latest.major == 0, level == .minor { level = .patch }
-        switch level {
-        case .major: return SemanticVersion(major: latest.major + 1, minor: 0, patch: 0)
-        case .minor: return SemanticVersion(major: latest.major, minor: latest.minor + 1, patch: 0)
-        default: return SemanticVersion(major: latest.major, minor: latest.minor, patch: latest.patch + 1)
-        }
+        return SemverRule.suggestion(after: latest, for: level)
     }
 
     static func existingVersions(_ client: RegistryClient, _ name: String) async throws -> [SemanticVersion] {
