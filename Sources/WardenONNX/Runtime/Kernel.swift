@@ -40,6 +40,7 @@ enum Kernels {
         ShapeKernels.register(&table)
         ReductionKernels.register(&table)
         MLKernels.register(&table)
+        TreeEnsembleKernels.register(&table)
         return table
     }()
 
