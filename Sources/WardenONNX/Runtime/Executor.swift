@@ -21,6 +21,8 @@ public final class Executor: Sendable {
     let resolver: ExternalDataResolver
     /// For each node in `order`, the values no later node reads: freed as soon as they are used.
     let releaseAfter: [[String]]
+    /// Per node index, what its op's preparer built at load time.
+    let prepared: [Int: any Sendable]
 
     /// - Throws: `.unsupportedOperator` naming every unsupported (domain, op, opset); model errors.
     public init(model: ONNXModel) throws {
@@ -40,6 +42,14 @@ public final class Executor: Sendable {
         if !unsupported.isEmpty {
             throw WardenError(.unsupportedOperator, "the model uses ops Warden cannot run yet: \(unsupported.sorted().joined(separator: ", ")); see docs/onnx-conformance.md for what is supported")
         }
+
+        var prepared: [Int: any Sendable] = [:]
+        for (index, node) in graph.node.enumerated() {
+            guard let preparer = Kernels.preparers[Kernels.key(node)] else { continue }
+            let domain = node.domain.isEmpty ? "ai.onnx" : node.domain
+            prepared[index] = try preparer(NodeContext(node: node, opset: opsets[domain] ?? 1, resolver: resolver))
+        }
+        self.prepared = prepared
 
         var tensors: [String: Tensor] = [:]
         for initializer in graph.initializer {
@@ -82,7 +92,7 @@ public final class Executor: Sendable {
         for (position, index) in order.enumerated() {
             let node = graph.node[index]
             let domain = node.domain.isEmpty ? "ai.onnx" : node.domain
-            let context = NodeContext(node: node, opset: opsets[domain] ?? 1, resolver: resolver)
+            let context = NodeContext(node: node, opset: opsets[domain] ?? 1, resolver: resolver, prepared: prepared[index])
             let arguments = node.input.map { $0.isEmpty ? nil : values[$0] }
             let kernel = Kernels.all[Kernels.key(node)]!
             let results = try kernel(context, arguments)

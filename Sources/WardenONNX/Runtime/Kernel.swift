@@ -7,6 +7,8 @@ struct NodeContext {
     /// The opset version of the node's domain.
     let opset: Int64
     let resolver: ExternalDataResolver
+    /// What the op's preparer built from the node's attributes at load time, if it has one.
+    var prepared: (any Sendable)? = nil
 
     var op: String { node.opType }
     var name: String { node.name.isEmpty ? node.opType : "\(node.opType) '\(node.name)'" }
@@ -31,6 +33,10 @@ struct NodeContext {
 /// A kernel computes a node's outputs from its inputs.
 typealias Kernel = @Sendable (NodeContext, [Tensor?]) throws -> [Tensor]
 
+/// Builds, once at load time, what a kernel would otherwise rebuild from the
+/// node's attributes on every call (a tree ensemble's flattened nodes).
+typealias Preparer = @Sendable (NodeContext) throws -> any Sendable
+
 /// Every supported (domain, op): `ai.onnx` ops by bare name, others as `domain.Op`.
 enum Kernels {
     static let all: [String: Kernel] = {
@@ -43,6 +49,11 @@ enum Kernels {
         TreeEnsembleKernels.register(&table)
         return table
     }()
+
+    static let preparers: [String: Preparer] = [
+        "ai.onnx.ml.TreeEnsembleClassifier": { try TreeEnsemble($0, weights: "class") },
+        "ai.onnx.ml.TreeEnsembleRegressor": { try TreeEnsemble($0, weights: "target") },
+    ]
 
     static func key(_ node: Onnx_NodeProto) -> String {
         node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"

@@ -7,7 +7,7 @@ enum TreeEnsembleKernels {
     static func register(_ table: inout [String: Kernel]) {
         table["ai.onnx.ml.TreeEnsembleClassifier"] = { context, inputs in
             let x = try context.input(inputs, 0)
-            let ensemble = try TreeEnsemble(context, weights: "class")
+            let ensemble = try context.prepared as? TreeEnsemble ?? TreeEnsemble(context, weights: "class")
             let labelsInt = context.attribute("classlabels_int64s")?.ints
             let labelsString = context.strings("classlabels_strings")
             let classes = labelsInt?.count ?? labelsString?.count ?? 0
@@ -26,7 +26,7 @@ enum TreeEnsembleKernels {
         }
         table["ai.onnx.ml.TreeEnsembleRegressor"] = { context, inputs in
             let x = try context.input(inputs, 0)
-            let ensemble = try TreeEnsemble(context, weights: "target")
+            let ensemble = try context.prepared as? TreeEnsemble ?? TreeEnsemble(context, weights: "target")
             let targets = context.int("n_targets", 1)
             let (rows, scores) = try ensemble.scores(x, targets: targets, aggregate: context.string("aggregate_function", "SUM"), context)
             let base = context.floats("base_values") ?? []
@@ -40,7 +40,7 @@ enum TreeEnsembleKernels {
 
 /// A tree ensemble flattened into arrays: each node's feature, threshold, mode
 /// and children by index; each leaf's (target, weight) contributions.
-struct TreeEnsemble {
+struct TreeEnsemble: Sendable {
     enum Mode: UInt8 { case leq, lt, gte, gt, eq, neq, leaf }
 
     var features: [Int] = []
@@ -52,6 +52,8 @@ struct TreeEnsemble {
     var roots: [Int] = []
     /// For each node index, the (target, weight) pairs of a leaf.
     var leafWeights: [[(Int, Float)]] = []
+    /// The highest feature index a branch reads.
+    var maximumFeature = -1
 
     init(_ context: NodeContext, weights prefix: String) throws {
         guard let treeIDs = context.ints("nodes_treeids"), let nodeIDs = context.ints("nodes_nodeids"),
@@ -74,6 +76,10 @@ struct TreeEnsemble {
             guard let mode = table[modeNames[position]] else { throw context.fail("node mode '\(modeNames[position])' is not an ONNX tree mode") }
             modes.append(mode)
             features.append(featureIDs[position])
+            if mode != .leaf {
+                guard featureIDs[position] >= 0 else { throw context.fail("node \(nodeIDs[position]) reads feature \(featureIDs[position])") }
+                maximumFeature = max(maximumFeature, featureIDs[position])
+            }
             thresholds.append(values[position])
             missingTracksTrue.append(position < missing.count && missing[position] != 0)
             if mode == .leaf {
@@ -113,8 +119,8 @@ struct TreeEnsemble {
         let columns = x.shape.last ?? 1
         let rows = x.shape.count <= 1 ? 1 : x.elementCount / max(columns, 1)
         let input = x.floats
-        if let feature = features.enumerated().first(where: { modes[$0.offset] != .leaf && ($0.element < 0 || $0.element >= columns) }) {
-            throw context.fail("a node reads feature \(feature.element), but the input has \(columns)")
+        guard maximumFeature < columns else {
+            throw context.fail("a node reads feature \(maximumFeature), but the input has \(columns)")
         }
         var out = [Float](repeating: aggregate == "MIN" ? .infinity : aggregate == "MAX" ? -.infinity : 0, count: rows * targets)
         var touched = [Bool](repeating: false, count: rows * targets)
