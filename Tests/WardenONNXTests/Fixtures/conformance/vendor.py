@@ -1,0 +1,47 @@
+"""Vendors ONNX's own backend test cases that Warden's executor claims to support.
+
+Run from this directory: python3 vendor.py   (needs the `onnx` PyPI package).
+Scans onnx/backend/test/data/{simple,pytorch-operator,pytorch-converted} in the
+installed onnx package. A case is *supported* when every node's (domain, op) is
+in SUPPORTED below (the executor's kernel table, Sources/WardenONNX/Runtime)
+and its tensors are float32/int64/bool; those cases are copied here with
+model.onnx and test_data_set_*/ (input_*.pb, output_*.pb). It writes
+summary.json with the totals, which docs/onnx-conformance.md reports.
+`swift test` runs the copied cases; it never needs Python.
+"""
+import json
+import os
+import shutil
+
+import onnx
+
+SUPPORTED = {
+    "Add", "Sub", "Mul", "Div", "Pow", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs",
+    "Erf", "Softplus", "Identity", "Dropout", "MatMul", "Gemm", "Softmax", "LogSoftmax", "ArgMax", "Reshape",
+    "Flatten", "Cast", "Constant", "Shape", "Transpose", "Concat", "Unsqueeze", "Squeeze",
+    "ai.onnx.ml.Scaler", "ai.onnx.ml.Normalizer", "ai.onnx.ml.LinearClassifier", "ai.onnx.ml.ArrayFeatureExtractor",
+    "ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.TreeEnsembleRegressor",
+}
+TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
+SUITES = ["simple", "pytorch-operator", "pytorch-converted"]
+
+root = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")
+here = os.path.dirname(os.path.abspath(__file__))
+summary = {"onnx": onnx.__version__, "suites": {}}
+for suite in SUITES:
+    shutil.rmtree(os.path.join(here, suite), ignore_errors=True)
+    cases = sorted(os.listdir(os.path.join(root, suite)))
+    supported = []
+    for case in cases:
+        source = os.path.join(root, suite, case)
+        model = onnx.load(os.path.join(source, "model.onnx"))
+        ops = {n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}" for n in model.graph.node}
+        types = {v.type.tensor_type.elem_type for v in list(model.graph.input) + list(model.graph.output)}
+        if ops <= SUPPORTED and types <= TYPES:
+            supported.append(case)
+            target = os.path.join(here, suite, case)
+            shutil.copytree(source, target)
+    summary["suites"][suite] = {"total": len(cases), "supported": supported}
+    print(suite, len(cases), "cases,", len(supported), "supported")
+with open(os.path.join(here, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=1, sort_keys=True)
