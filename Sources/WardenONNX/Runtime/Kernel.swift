@@ -47,6 +47,8 @@ enum Kernels {
         ReductionKernels.register(&table)
         MLKernels.register(&table)
         TreeEnsembleKernels.register(&table)
+        MoreElementwiseKernels.register(&table)
+        IndexingKernels.register(&table)
         return table
     }()
 

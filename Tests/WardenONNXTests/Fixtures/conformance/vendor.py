@@ -19,6 +19,10 @@ SUPPORTED = {
     "Add", "Sub", "Mul", "Div", "Pow", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs",
     "Erf", "Softplus", "Identity", "Dropout", "MatMul", "Gemm", "Softmax", "LogSoftmax", "ArgMax", "Reshape",
     "Flatten", "Cast", "Constant", "Shape", "Transpose", "Concat", "Unsqueeze", "Squeeze",
+    "Elu", "Selu", "Gelu", "Sign", "Softsign", "Reciprocal", "Floor", "Ceil", "Shrink", "Clip", "PRelu",
+    "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "Where",
+    "Size", "ConstantOfShape", "Range", "Gather", "Slice", "Expand", "Tile",
+    "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
     "ai.onnx.ml.Scaler", "ai.onnx.ml.Normalizer", "ai.onnx.ml.LinearClassifier", "ai.onnx.ml.ArrayFeatureExtractor",
     "ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.TreeEnsembleRegressor",
 }
