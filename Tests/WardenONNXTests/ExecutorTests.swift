@@ -139,3 +139,67 @@ import WardenCore
         }
     }
 }
+
+/// Kernels refuse impossible requests with errors that name the node.
+@Suite struct KernelRefusalTests {
+    /// A one-node model: `op` over float input `x` [3] and an int64 initializer `k`.
+    static func model(_ op: String, constant: [Int64], attributes: [Onnx_AttributeProto] = []) throws -> Executor {
+        var graph = Onnx_GraphProto()
+        graph.name = "g"
+        var x = Onnx_ValueInfoProto()
+        x.name = "x"
+        x.type.tensorType.elemType = 1
+        var dim = Onnx_TensorShapeProto.Dimension()
+        dim.dimValue = 3
+        x.type.tensorType.shape.dim = [dim]
+        graph.input = [x]
+        var k = Onnx_TensorProto()
+        k.name = "k"
+        k.dataType = 7
+        k.dims = [Int64(constant.count)]
+        k.int64Data = constant
+        graph.initializer = [k]
+        var node = Onnx_NodeProto()
+        node.opType = op
+        node.name = "n"
+        node.input = op == "ConstantOfShape" ? ["k"] : ["x", "k"]
+        node.output = ["y"]
+        node.attribute = attributes
+        graph.node = [node]
+        var y = Onnx_ValueInfoProto()
+        y.name = "y"
+        y.type.tensorType.elemType = 1
+        graph.output = [y]
+        var proto = Onnx_ModelProto()
+        proto.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        proto.opsetImport = [opset]
+        proto.graph = graph
+        return try Executor(model: ONNXModel(serialized: try proto.serializedData(), path: "\(op).onnx"))
+    }
+
+    static let x = Tensor(shape: [3], floats: [1, 2, 3])
+
+    @Test func gatherIndicesOutOfRange() throws {
+        let executor = try Self.model("Gather", constant: [0, 3])
+        expectWardenError(.invalidArgument, containing: "Gather 'n': index 3 is out of range for axis 0 of size 3") { _ = try executor.run(["x": Self.x]) }
+        let negative = try Self.model("Gather", constant: [-1, -4])
+        expectWardenError(.invalidArgument, containing: "index -4 is out of range") { _ = try negative.run(["x": Self.x]) }
+        let fine = try Self.model("Gather", constant: [-1, 0])
+        #expect(try fine.run(["x": Self.x])["y"]?.floats == [3, 1])
+    }
+
+    @Test func shapesThatOverflowOrAreNegative() throws {
+        let huge = try Self.model("ConstantOfShape", constant: [Int64.max, 4])
+        expectWardenError(.invalidArgument, containing: "ConstantOfShape 'n': shape") { _ = try huge.run(["x": Self.x]) }
+        let negative = try Self.model("ConstantOfShape", constant: [-2])
+        expectWardenError(.invalidArgument, containing: "is invalid or too large") { _ = try negative.run(["x": Self.x]) }
+        let tile = try Self.model("Tile", constant: [-1])
+        expectWardenError(.invalidArgument, containing: "Tile 'n': repeats [-1] do not fit [3]") { _ = try tile.run(["x": Self.x]) }
+        let reshape = try Self.model("Reshape", constant: [-1, -1])
+        expectWardenError(.invalidArgument, containing: "cannot reshape [3] to [-1, -1]") { _ = try reshape.run(["x": Self.x]) }
+        let expand = try Self.model("Expand", constant: [2, 4])
+        expectWardenError(.invalidArgument, containing: "Expand 'n': cannot broadcast [3] with [2, 4]") { _ = try expand.run(["x": Self.x]) }
+    }
+}

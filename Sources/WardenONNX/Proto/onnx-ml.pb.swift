@@ -646,7 +646,7 @@ public nonisolated struct Onnx_SimpleShardedDimProto: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// TensorDimension value to be sharded.
+  /// Dimension value to be sharded.
   public var dim: Onnx_SimpleShardedDimProto.OneOf_Dim? = nil
 
   public var dimValue: Int64 {
@@ -671,7 +671,7 @@ public nonisolated struct Onnx_SimpleShardedDimProto: Sendable {
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  /// TensorDimension value to be sharded.
+  /// Dimension value to be sharded.
   public nonisolated enum OneOf_Dim: Equatable, Sendable {
     case dimValue(Int64)
     case dimParam(String)
@@ -1523,16 +1523,16 @@ public nonisolated struct Onnx_TensorShapeProto: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var dim: [Onnx_TensorShapeProto.TensorDimension] = []
+  public var dim: [Onnx_TensorShapeProto.Dimension] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public nonisolated struct TensorDimension: Sendable {
+  public nonisolated struct Dimension: Sendable {
     // SwiftProtobuf.Message conformance is added in an extension below. See the
     // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
     // methods supported on all messages.
 
-    public var value: Onnx_TensorShapeProto.TensorDimension.OneOf_Value? = nil
+    public var value: Onnx_TensorShapeProto.Dimension.OneOf_Value? = nil
 
     public var dimValue: Int64 {
       get {
@@ -3125,8 +3125,8 @@ nonisolated extension Onnx_TensorShapeProto: SwiftProtobuf.Message, SwiftProtobu
   }
 }
 
-nonisolated extension Onnx_TensorShapeProto.TensorDimension: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = Onnx_TensorShapeProto.protoMessageName + ".TensorDimension"
+nonisolated extension Onnx_TensorShapeProto.Dimension: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = Onnx_TensorShapeProto.protoMessageName + ".Dimension"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}dim_value\0\u{3}dim_param\0\u{1}denotation\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
@@ -3179,7 +3179,7 @@ nonisolated extension Onnx_TensorShapeProto.TensorDimension: SwiftProtobuf.Messa
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Onnx_TensorShapeProto.TensorDimension, rhs: Onnx_TensorShapeProto.TensorDimension) -> Bool {
+  public static func ==(lhs: Onnx_TensorShapeProto.Dimension, rhs: Onnx_TensorShapeProto.Dimension) -> Bool {
     if lhs.value != rhs.value {return false}
     if lhs.denotation != rhs.denotation {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
