@@ -22,7 +22,7 @@ import WardenCore
         let suites = try #require(summary["suites"] as? [String: [String: Any]])
         let listed = suites.values.map { ($0["supported"] as? [String])?.count ?? 0 }.reduce(0, +)
         #expect(listed == Self.cases.count)
-        #expect(Self.cases.count >= 59)
+        #expect(Self.cases.count >= 91)
     }
 
     @Test(arguments: cases)

@@ -49,6 +49,7 @@ enum Kernels {
         TreeEnsembleKernels.register(&table)
         MoreElementwiseKernels.register(&table)
         IndexingKernels.register(&table)
+        ConvolutionKernels.register(&table)
         return table
     }()
 

@@ -23,9 +23,11 @@ SUPPORTED = {
     "Max", "Min", "Sum", "Mean", "Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "Where",
     "Size", "ConstantOfShape", "Range", "Gather", "Slice", "Expand", "Tile",
     "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
+    "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
     "ai.onnx.ml.Scaler", "ai.onnx.ml.Normalizer", "ai.onnx.ml.LinearClassifier", "ai.onnx.ml.ArrayFeatureExtractor",
     "ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.TreeEnsembleRegressor",
 }
+SPATIAL = {"Conv", "MaxPool", "AveragePool"}
 TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
 SUITES = ["simple", "pytorch-operator", "pytorch-converted"]
 
@@ -36,16 +38,24 @@ for suite in SUITES:
     shutil.rmtree(os.path.join(here, suite), ignore_errors=True)
     cases = sorted(os.listdir(os.path.join(root, suite)))
     supported = []
+    too_large = []
     for case in cases:
         source = os.path.join(root, suite, case)
         model = onnx.load(os.path.join(source, "model.onnx"))
         ops = {n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}" for n in model.graph.node}
         types = {v.type.tensor_type.elem_type for v in list(model.graph.input) + list(model.graph.output)}
-        if ops <= SUPPORTED and types <= TYPES:
+        ranks = {len(v.type.tensor_type.shape.dim) for v in model.graph.input}
+        # Conv and pooling run on 1-D and 2-D spatial inputs only: 3-D ([N, C, D, H, W]) is unsupported.
+        spatial_ok = not (ops & SPATIAL) or max(ranks, default=0) <= 4
+        if ops <= SUPPORTED and types <= TYPES and spatial_ok:
+            size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(source) for f in fs)
+            if size > 512 * 1024:
+                too_large.append(case)  # supported, but kept out of the repository
+                continue
             supported.append(case)
             target = os.path.join(here, suite, case)
             shutil.copytree(source, target)
-    summary["suites"][suite] = {"total": len(cases), "supported": supported}
-    print(suite, len(cases), "cases,", len(supported), "supported")
+    summary["suites"][suite] = {"total": len(cases), "supported": supported, "supported_not_vendored_size": too_large}
+    print(suite, len(cases), "cases,", len(supported), "supported and vendored,", len(too_large), "supported but over 512 KiB")
 with open(os.path.join(here, "summary.json"), "w") as f:
     json.dump(summary, f, indent=1, sort_keys=True)

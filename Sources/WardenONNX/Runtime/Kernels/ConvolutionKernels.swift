@@ -1,0 +1,186 @@
+import Foundation
+import WardenCore
+
+/// Conv (im2col + GEMM, groups, dilations, auto_pad), MaxPool and AveragePool
+/// (ceil_mode, count_include_pad), GlobalAveragePool, GlobalMaxPool and
+/// BatchNormalization (inference), for 1-D and 2-D spatial inputs.
+enum ConvolutionKernels {
+    /// Output size and leading pad of each spatial axis.
+    struct Geometry {
+        var input: [Int]
+        var kernel: [Int]
+        var strides: [Int]
+        var dilations: [Int]
+        var padsBegin: [Int]
+        var output: [Int]
+    }
+
+    static func geometry(_ context: NodeContext, input: [Int], kernel: [Int], ceilMode: Bool = false) throws -> Geometry {
+        let rank = input.count
+        let strides = context.ints("strides") ?? Array(repeating: 1, count: rank)
+        let dilations = context.ints("dilations") ?? Array(repeating: 1, count: rank)
+        var pads = context.ints("pads") ?? Array(repeating: 0, count: 2 * rank)
+        guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank, strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }) else {
+            throw context.fail("strides, dilations and pads must match \(rank) spatial axes and be positive")
+        }
+        let autoPad = context.string("auto_pad", "NOTSET")
+        var output: [Int] = []
+        for axis in 0..<rank {
+            let extent = (kernel[axis] - 1) * dilations[axis] + 1
+            switch autoPad {
+            case "SAME_UPPER", "SAME_LOWER":
+                let out = (input[axis] + strides[axis] - 1) / strides[axis]
+                let total = max(0, (out - 1) * strides[axis] + extent - input[axis])
+                pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+                pads[axis + rank] = total - pads[axis]
+                output.append(out)
+            case "VALID":
+                pads[axis] = 0
+                pads[axis + rank] = 0
+                output.append((input[axis] - extent) / strides[axis] + 1)
+            default:
+                let span = input[axis] + pads[axis] + pads[axis + rank] - extent
+                var out = (ceilMode ? (span + strides[axis] - 1) / strides[axis] : span / strides[axis]) + 1
+                // A window that would start inside the end padding only is dropped (ONNX ceil_mode rule).
+                if ceilMode, (out - 1) * strides[axis] >= input[axis] + pads[axis] { out -= 1 }
+                output.append(out)
+            }
+        }
+        guard output.allSatisfy({ $0 > 0 }) else { throw context.fail("the kernel \(kernel) does not fit the input \(input) with these pads and strides") }
+        return Geometry(input: input, kernel: kernel, strides: strides, dilations: dilations, padsBegin: Array(pads[0..<rank]), output: output)
+    }
+
+    /// Views a 1-D spatial tensor [N, C, L] as 2-D [N, C, 1, L].
+    static func spatial(_ shape: [Int], _ context: NodeContext) throws -> (n: Int, c: Int, size: [Int]) {
+        guard shape.count == 3 || shape.count == 4 else { throw context.fail("supports 1-D and 2-D inputs ([N, C, L] or [N, C, H, W]), got \(shape)") }
+        return (shape[0], shape[1], Array(shape[2...]))
+    }
+
+    static func register(_ table: inout [String: Kernel]) {
+        table["Conv"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let w = try context.input(inputs, 1)
+            let bias = inputs.count > 2 ? inputs[2]?.floats : nil
+            let (n, c, size) = try spatial(x.shape, context)
+            let group = context.int("group", 1)
+            let m = w.shape[0]
+            guard group > 0, c % group == 0, m % group == 0, w.shape.count == x.shape.count, w.shape[1] * group == c else {
+                throw context.fail("weights \(w.shapeDescription) do not fit input \(x.shapeDescription) with group \(group)")
+            }
+            let kernel = context.ints("kernel_shape") ?? Array(w.shape[2...])
+            let g = try geometry(context, input: size, kernel: kernel)
+            let (h, wd) = size.count == 2 ? (size[0], size[1]) : (1, size[0])
+            let (kh, kw) = kernel.count == 2 ? (kernel[0], kernel[1]) : (1, kernel[0])
+            let (oh, ow) = g.output.count == 2 ? (g.output[0], g.output[1]) : (1, g.output[0])
+            let (sh, sw) = g.strides.count == 2 ? (g.strides[0], g.strides[1]) : (1, g.strides[0])
+            let (dh, dw) = g.dilations.count == 2 ? (g.dilations[0], g.dilations[1]) : (1, g.dilations[0])
+            let (ph, pw) = g.padsBegin.count == 2 ? (g.padsBegin[0], g.padsBegin[1]) : (0, g.padsBegin[0])
+            let cg = c / group, mg = m / group
+            let columns = cg * kh * kw
+            let xs = x.floats, ws = w.floats
+            var out = [Float](repeating: 0, count: n * m * oh * ow)
+            var col = [Float](repeating: 0, count: columns * oh * ow)
+            for b in 0..<n {
+                for gi in 0..<group {
+                    // im2col: one row per (channel, ky, kx), one column per output position.
+                    for ci in 0..<cg {
+                        let channel = ((b * c) + gi * cg + ci) * h * wd
+                        for ky in 0..<kh {
+                            for kx in 0..<kw {
+                                let row = ((ci * kh + ky) * kw + kx) * oh * ow
+                                for oy in 0..<oh {
+                                    let iy = oy * sh - ph + ky * dh
+                                    for ox in 0..<ow {
+                                        let ix = ox * sw - pw + kx * dw
+                                        col[row + oy * ow + ox] = (iy >= 0 && iy < h && ix >= 0 && ix < wd) ? xs[channel + iy * wd + ix] : 0
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    let weights = Array(ws[(gi * mg * columns)..<((gi + 1) * mg * columns)])
+                    let product = LinearAlgebraKernels.multiply(weights, col, m: mg, k: columns, n: oh * ow)
+                    let base = (b * m + gi * mg) * oh * ow
+                    for index in 0..<product.count { out[base + index] = product[index] }
+                }
+            }
+            if let bias {
+                for b in 0..<n { for channel in 0..<m { for p in 0..<(oh * ow) { out[(b * m + channel) * oh * ow + p] += bias[channel] } } }
+            }
+            return [Tensor(shape: [n, m] + g.output, floats: out)]
+        }
+        table["MaxPool"] = { context, inputs in [try pool(context, inputs, average: false)] }
+        table["AveragePool"] = { context, inputs in [try pool(context, inputs, average: true)] }
+        table["GlobalAveragePool"] = { context, inputs in [try global(context, inputs, average: true)] }
+        table["GlobalMaxPool"] = { context, inputs in [try global(context, inputs, average: false)] }
+        table["BatchNormalization"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let scale = try context.input(inputs, 1).floats, bias = try context.input(inputs, 2).floats
+            let mean = try context.input(inputs, 3).floats, variance = try context.input(inputs, 4).floats
+            let epsilon = context.float("epsilon", 1e-5)
+            guard x.shape.count >= 2 else { throw context.fail("input must be [N, C, …], got \(x.shapeDescription)") }
+            let channels = x.shape[1], inner = x.shape[2...].reduce(1, *)
+            guard [scale.count, bias.count, mean.count, variance.count].allSatisfy({ $0 == channels }) else { throw context.fail("scale, B, mean and var must have \(channels) values") }
+            var values = x.floats
+            for index in values.indices {
+                let channel = (index / inner) % channels
+                values[index] = scale[channel] * (values[index] - mean[channel]) / (variance[channel] + epsilon).squareRoot() + bias[channel]
+            }
+            return [Tensor(shape: x.shape, floats: values)]
+        }
+    }
+
+    static func pool(_ context: NodeContext, _ inputs: [Tensor?], average: Bool) throws -> Tensor {
+        let x = try context.input(inputs, 0)
+        let (n, c, size) = try spatial(x.shape, context)
+        guard let kernel = context.ints("kernel_shape"), kernel.count == size.count else { throw context.fail("needs kernel_shape with \(size.count) values") }
+        let g = try geometry(context, input: size, kernel: kernel, ceilMode: context.int("ceil_mode", 0) != 0)
+        let includePad = context.int("count_include_pad", 0) != 0
+        let (h, wd) = size.count == 2 ? (size[0], size[1]) : (1, size[0])
+        let (kh, kw) = kernel.count == 2 ? (kernel[0], kernel[1]) : (1, kernel[0])
+        let (oh, ow) = g.output.count == 2 ? (g.output[0], g.output[1]) : (1, g.output[0])
+        let (sh, sw) = g.strides.count == 2 ? (g.strides[0], g.strides[1]) : (1, g.strides[0])
+        let (dh, dw) = g.dilations.count == 2 ? (g.dilations[0], g.dilations[1]) : (1, g.dilations[0])
+        let (ph, pw) = g.padsBegin.count == 2 ? (g.padsBegin[0], g.padsBegin[1]) : (0, g.padsBegin[0])
+        let pads = context.ints("pads") ?? Array(repeating: 0, count: 2 * size.count)
+        let (peh, pew) = size.count == 2 ? (pads.count == 4 ? (pads[2], pads[3]) : (0, 0)) : (0, pads.count == 2 ? pads[1] : 0)
+        let xs = x.floats
+        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        for plane in 0..<(n * c) {
+            let base = plane * h * wd
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var best = -Float.infinity, sum: Float = 0, count = 0, padded = 0
+                    for ky in 0..<kh {
+                        let iy = oy * sh - ph + ky * dh
+                        for kx in 0..<kw {
+                            let ix = ox * sw - pw + kx * dw
+                            if iy >= 0, iy < h, ix >= 0, ix < wd {
+                                let value = xs[base + iy * wd + ix]
+                                best = max(best, value)
+                                sum += value
+                                count += 1
+                            } else if iy >= -ph, iy < h + peh, ix >= -pw, ix < wd + pew {
+                                padded += 1
+                            }
+                        }
+                    }
+                    out[(plane * oh + oy) * ow + ox] = average ? sum / Float(max(1, includePad ? count + padded : count)) : best
+                }
+            }
+        }
+        return Tensor(shape: [n, c] + g.output, floats: out)
+    }
+
+    static func global(_ context: NodeContext, _ inputs: [Tensor?], average: Bool) throws -> Tensor {
+        let x = try context.input(inputs, 0)
+        guard x.shape.count >= 3 else { throw context.fail("input must be [N, C, …], got \(x.shapeDescription)") }
+        let planes = x.shape[0] * x.shape[1], inner = x.shape[2...].reduce(1, *)
+        let xs = x.floats
+        let values = (0..<planes).map { plane -> Float in
+            let slice = xs[(plane * inner)..<((plane + 1) * inner)]
+            return average ? slice.reduce(0, +) / Float(max(inner, 1)) : (slice.max() ?? 0)
+        }
+        return Tensor(shape: [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2), floats: values)
+    }
+}
