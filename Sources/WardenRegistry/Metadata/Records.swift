@@ -88,42 +88,28 @@ public struct NewVersion: Sendable, Hashable {
     }
 }
 
-/// A stored, immutable version.
+/// A stored, immutable version: what was published (`content`, whose fields
+/// read straight through: `record.model`, `record.files`) and what happened to it since.
+@dynamicMemberLookup
 public struct VersionRecord: Sendable, Hashable {
-    public var model: String
-    public var version: SemanticVersion
-    public var manifestDigest: Digest
-    public var files: [FileEntry]
-    public var bundle: String?
-    public var signers: [String]
-    public var descriptionJSON: String
-    public var requiredBump: ChangeLevel?
-    public var baseline: SemanticVersion?
-    public var lineage: LineageRecord
+    public let content: NewVersion
     /// A yanked version stays resolvable by exact version but drops out of "latest".
     public var yanked: Bool
     public var yankReason: String?
     public var createdAt: Date
     public var createdBy: String
 
-    public init(_ new: NewVersion, createdAt: Date, createdBy: String, yanked: Bool = false, yankReason: String? = nil) {
-        model = new.model
-        version = new.version
-        manifestDigest = new.manifestDigest
-        files = new.files
-        bundle = new.bundle
-        signers = new.signers
-        descriptionJSON = new.descriptionJSON
-        requiredBump = new.requiredBump
-        baseline = new.baseline
-        lineage = new.lineage
+    public init(_ content: NewVersion, createdAt: Date, createdBy: String, yanked: Bool = false, yankReason: String? = nil) {
+        self.content = content
         self.yanked = yanked
         self.yankReason = yankReason
         self.createdAt = createdAt
         self.createdBy = createdBy
     }
 
-    public var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
+    public subscript<Value>(dynamicMember field: KeyPath<NewVersion, Value>) -> Value { content[keyPath: field] }
+
+    public var totalSize: Int64 { content.files.reduce(0) { $0 + $1.size } }
 }
 
 /// An alias and the version it names now.

@@ -31,28 +31,28 @@ extension VersionRecord {
     /// The summary listings show.
     var summaryJSON: [String: Any] {
         [
-            "model": model,
-            "version": version.description,
-            "manifest_digest": manifestDigest.description,
+            "model": content.model,
+            "version": content.version.description,
+            "manifest_digest": content.manifestDigest.description,
             "size": totalSize,
-            "file_count": files.count,
-            "signed": bundle != nil,
-            "signers": signers,
+            "file_count": content.files.count,
+            "signed": content.bundle != nil,
+            "signers": content.signers,
             "yanked": yanked,
             "created_at": createdAt.iso8601,
             "created_by": createdBy,
             "yank_reason": yankReason.orNull,
-            "required_bump": (requiredBump?.description).orNull,
-            "baseline": (baseline?.description).orNull,
+            "required_bump": (content.requiredBump?.description).orNull,
+            "baseline": (content.baseline?.description).orNull,
         ]
     }
 
     /// Everything: files, lineage and the model description.
     var detailJSON: [String: Any] {
         var object = summaryJSON
-        object["files"] = files.map(\.jsonObject)
-        object["lineage"] = lineage.jsonObject
-        var description = (try? JSONSerialization.jsonObject(with: Data(descriptionJSON.utf8))) as? [String: Any] ?? [:]
+        object["files"] = content.files.map(\.jsonObject)
+        object["lineage"] = content.lineage.jsonObject
+        var description = (try? JSONSerialization.jsonObject(with: Data(content.descriptionJSON.utf8))) as? [String: Any] ?? [:]
         // The stored description was read from a scratch directory on the server: its path is
         // meaningless to a client and names the server's file system.
         description["path"] = nil
