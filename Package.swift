@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "WardenONNX", targets: ["WardenONNX"]),
         .library(name: "WardenModel", targets: ["WardenModel"]),
         .library(name: "WardenRegistry", targets: ["WardenRegistry"]),
+        .library(name: "WardenServing", targets: ["WardenServing"]),
         .library(name: "WardenServer", targets: ["WardenServer"]),
         .library(name: "WardenClient", targets: ["WardenClient"]),
     ],
@@ -36,6 +37,11 @@ let package = Package(
         // The HTTP server and its lifecycle (graceful shutdown on SIGTERM/SIGINT).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Serving metrics: swift-metrics handles, exported in Prometheus's text format at /metrics.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.0"),
+        // Deque for the inference queues.
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         // The CLI's client of the registry API: streaming uploads and downloads.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
@@ -58,10 +64,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The SGEMM register tile in C, so it can use AVX-512/AVX2 after a run-time CPU check.
+        .target(
+            name: "CWardenKernels",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
         .target(
             name: "WardenONNX",
             dependencies: [
                 "WardenCore",
+                "CWardenKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
@@ -91,12 +103,30 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenServing",
+            dependencies: [
+                "WardenCore",
+                "WardenIntegrity",
+                "WardenONNX",
+                "WardenModel",
+                "WardenRegistry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenServer",
             dependencies: [
                 "WardenCore",
                 "WardenIntegrity",
+                "WardenONNX",
                 "WardenModel",
                 "WardenRegistry",
+                "WardenServing",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -110,6 +140,7 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenIntegrity",
+                "WardenONNX",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -122,6 +153,7 @@ let package = Package(
                 "WardenONNX",
                 "WardenModel",
                 "WardenRegistry",
+                "WardenServing",
                 "WardenServer",
                 "WardenClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -167,10 +199,16 @@ let package = Package(
         .testTarget(
             name: "WardenServerTests",
             dependencies: [
-                "WardenServer", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
+                "WardenServer", "WardenServing", "WardenONNX", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenServingTests",
+            dependencies: ["WardenServing", "WardenONNX", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

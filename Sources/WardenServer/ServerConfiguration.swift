@@ -1,9 +1,10 @@
 import Foundation
 import WardenCore
+import WardenServing
 import Yams
 
 /// How `warden serve` runs: flags, or a YAML file given with `--config`
-/// (flags win). Keys in the file: `data`, `host`, `port`, `trust`,
+/// (flags win). Keys in the file: see `settings` (`data`, `host`, `port`, `trust`,
 /// `require_signature`, `max_blob_size`, `allow_anonymous_read`.
 public struct ServerConfiguration: Sendable, Equatable {
     public var dataDirectory = "./warden-data"
@@ -14,12 +15,27 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var requireSignature = true
     public var maximumBlobSize: Int64 = 64 << 30
     public var allowAnonymousRead = false
+    /// Inference request bodies larger than this are refused with 413.
+    public var maximumRequestSize = 64 << 20
+    /// A Triton-style model repository to serve instead of the registry's models.
+    public var repository: String?
+    public var modelControlMode: ModelControlMode = .none
+    /// In explicit mode, the repository models to load at start.
+    public var loadModels: [String] = []
+    public var repositoryPollSeconds = 5
+    /// Which registry versions serve: by default the one `production` names.
+    public var servingPolicy = ServingPolicy()
 
     public init() {}
 
     public var effectiveTrustDirectory: String {
         trustDirectory ?? (dataDirectory as NSString).appendingPathComponent("trust")
     }
+
+    static let settings = [
+        "data", "host", "port", "trust", "require_signature", "max_blob_size", "allow_anonymous_read", "max_request_size",
+        "repository", "model_control_mode", "load_models", "repository_poll_seconds", "serve_aliases", "serve_latest",
+    ]
 
     /// Reads a YAML configuration file over the defaults.
     /// - Throws: `.invalidArgument` naming the file and the key that is wrong.
@@ -39,7 +55,7 @@ public struct ServerConfiguration: Sendable, Equatable {
         var configuration = ServerConfiguration()
         guard let loaded else { return configuration }
         guard let entries = loaded as? [String: Any] else {
-            throw WardenError(.invalidArgument, "'\(path)' must be a mapping of settings (data, host, port, trust, require_signature, max_blob_size, allow_anonymous_read)")
+            throw WardenError(.invalidArgument, "'\(path)' must be a mapping of settings (\(settings.joined(separator: ", ")))")
         }
         func fail(_ key: String, _ why: String) -> WardenError {
             WardenError(.invalidArgument, "\(path): \(key): \(why)")
@@ -64,11 +80,32 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "allow_anonymous_read":
                 guard let flag = value as? Bool else { throw fail(key, "must be true or false") }
                 configuration.allowAnonymousRead = flag
+            case "max_request_size":
+                guard let size = value as? Int, size > 0 else { throw fail(key, "must be a positive number of bytes") }
+                configuration.maximumRequestSize = size
+            case "repository":
+                guard let text = value as? String else { throw fail(key, "must be a directory of <model>/<version>/ folders") }
+                configuration.repository = text
+            case "model_control_mode":
+                guard let text = value as? String, let mode = ModelControlMode(rawValue: text) else { throw fail(key, "must be none, poll or explicit") }
+                configuration.modelControlMode = mode
+            case "load_models":
+                guard let names = value as? [String] else { throw fail(key, "must be a list of model names") }
+                configuration.loadModels = names
+            case "repository_poll_seconds":
+                guard let seconds = value as? Int, seconds > 0 else { throw fail(key, "must be a positive number of seconds") }
+                configuration.repositoryPollSeconds = seconds
+            case "serve_aliases":
+                guard let names = value as? [String], !names.isEmpty else { throw fail(key, "must be a list of alias names, such as [production]") }
+                configuration.servingPolicy.aliases = names
+            case "serve_latest":
+                guard let count = value as? Int, count >= 0 else { throw fail(key, "must be a whole number ≥ 0") }
+                configuration.servingPolicy.latest = count
             case "max_blob_size":
                 guard let size = value as? Int, size > 0 else { throw fail(key, "must be a positive number of bytes") }
                 configuration.maximumBlobSize = Int64(size)
             default:
-                throw fail(key, "unknown setting; the settings are data, host, port, trust, require_signature, max_blob_size, allow_anonymous_read")
+                throw fail(key, "unknown setting; the settings are \(Self.settings.joined(separator: ", "))")
             }
         }
         return configuration

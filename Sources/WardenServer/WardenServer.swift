@@ -4,8 +4,11 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import WardenCore
+import Metrics
+import Prometheus
 import WardenIntegrity
 import WardenRegistry
+import WardenServing
 
 #if canImport(Glibc)
 import Glibc
@@ -23,6 +26,10 @@ import Darwin
 public struct WardenServer: Sendable {
     public let configuration: ServerConfiguration
     public let registry: Registry
+    /// The models served over the Open Inference Protocol, and where they come from.
+    public let serving: Serving
+    /// What `/metrics` exports.
+    public let prometheus: PrometheusCollectorRegistry
     public let logger: Logger
 
     /// Opens (creating when new) the data directory: `blobs/`, `warden.db`, `tmp/`, and on
@@ -63,7 +70,26 @@ public struct WardenServer: Sendable {
             logger: logger
         )
         try await bootstrapAdminToken(metadata, directory: data, logger: logger)
-        return WardenServer(configuration: configuration, registry: registry, logger: logger)
+
+        let prometheus = PrometheusCollectorRegistry()
+        let metrics = ServingMetrics(factory: PrometheusMetricsFactory(registry: prometheus))
+        let loader = VersionLoader(trust: trust, requireSignature: configuration.requireSignature, metrics: metrics, logger: logger)
+        let server = ModelServer()
+        let source: any ModelSource
+        if let repository = configuration.repository {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: repository, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw WardenError(.pathNotFound, "the model repository '\(repository)' is not a directory; it holds <model>/<version>/ folders")
+            }
+            source = RepositoryModelSource(
+                root: repository, mode: configuration.modelControlMode, server: server, loader: loader, scratch: scratch,
+                pollInterval: .seconds(configuration.repositoryPollSeconds), startupModels: configuration.loadModels, logger: logger
+            )
+        } else {
+            source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, logger: logger)
+        }
+        let serving = Serving(server: server, source: source, metrics: metrics)
+        return WardenServer(configuration: configuration, registry: registry, serving: serving, prometheus: prometheus, logger: logger)
     }
 
     /// On first start (no tokens yet), creates an admin token and writes it to `DATA/admin.token` (mode 0600).
@@ -118,6 +144,19 @@ public struct WardenServer: Sendable {
         BlobsController(registry: registry).addRoutes(to: api)
         EventsController(registry: registry).addRoutes(to: api)
         TokensController(registry: registry).addRoutes(to: api)
+
+        InferenceController(
+            serving: serving, maximumRequestSize: configuration.maximumRequestSize,
+            metadata: metadata, allowAnonymousRead: configuration.allowAnonymousRead
+        ).addRoutes(to: router)
+        let serving = serving
+        let prometheus = prometheus
+        router.get("metrics") { _, _ in
+            serving.recordGauges()
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: prometheus.emitToBuffer())))
+        }
         return router
     }
 
@@ -127,8 +166,22 @@ public struct WardenServer: Sendable {
         Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "warden"),
+            services: [ModelSourceService(source: serving.source)],
             onServerRunning: onServerRunning,
             logger: logger
         )
+    }
+}
+
+/// Loads the served models at start and follows changes until shutdown begins.
+struct ModelSourceService: Service {
+    let source: any ModelSource
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await source.run()
+        }
+        // A source with nothing to follow (a repository without polling) stays until shutdown.
+        try? await gracefulShutdown()
     }
 }

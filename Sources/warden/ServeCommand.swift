@@ -4,14 +4,19 @@ import Hummingbird
 import Logging
 import WardenCore
 import WardenServer
+import WardenServing
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the model registry: SQLite metadata and content-addressed blobs in one data directory.",
+        abstract: "Run the model registry and the inference server: SQLite metadata and content-addressed blobs in one data directory.",
         discussion: """
             On first start it creates DATA/admin.token (mode 0600) holding an admin API token. \
-            The API is under /api/v1 (see /openapi.yaml); /healthz and /readyz answer probes. \
+            The registry API is under /api/v1 (see /openapi.yaml); /healthz and /readyz answer probes. \
+            Models are served over the Open Inference Protocol (KServe V2, with Triton's extensions) under /v2: \
+            each registry model at the version its production alias names, hot-swapped when the alias moves, \
+            or with --repository DIR the <model>/<version>/ folders of a Triton-style repository. \
+            Only versions whose signature verifies against the trusted keys load. /metrics is for Prometheus. \
             SIGTERM or SIGINT stops accepting, finishes in-flight requests and closes the database.
             """
     )
@@ -40,12 +45,35 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Let requests without a token read models, versions and blobs.")
     var allowAnonymousRead = false
 
+    @Option(name: .long, help: ArgumentHelp("Serve the models of a Triton-style repository DIR/<model>/<version>/ instead of the registry's.", valueName: "dir"))
+    var repository: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --repository: none (load all at start), poll (also follow changes) or explicit (load through the API).", valueName: "mode"))
+    var modelControlMode: String?
+
+    @Option(name: .long, help: ArgumentHelp("With --model-control-mode explicit: a model to load at start (repeatable).", valueName: "name"))
+    var loadModel: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("With --model-control-mode poll: seconds between rescans (default 5).", valueName: "seconds"))
+    var repositoryPollSecs: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Refuse inference request bodies larger than this many bytes (default 64 MiB).", valueName: "bytes"))
+    var maxRequestSize: Int?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be from 0 to 65535, got \(port)") }
         if let maxBlobSize, maxBlobSize <= 0 { throw ValidationError("--max-blob-size must be a positive number of bytes") }
+        if let modelControlMode, ModelControlMode(rawValue: modelControlMode) == nil {
+            throw ValidationError("--model-control-mode must be none, poll or explicit, got '\(modelControlMode)'")
+        }
+        if modelControlMode != nil || !loadModel.isEmpty || repositoryPollSecs != nil, repository == nil {
+            throw ValidationError("--model-control-mode, --load-model and --repository-poll-secs go with --repository DIR")
+        }
+        if let repositoryPollSecs, repositoryPollSecs <= 0 { throw ValidationError("--repository-poll-secs must be a positive number of seconds") }
+        if let maxRequestSize, maxRequestSize <= 0 { throw ValidationError("--max-request-size must be a positive number of bytes") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
     }
 
@@ -61,6 +89,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let requireSignature { settings.requireSignature = requireSignature }
         if let maxBlobSize { settings.maximumBlobSize = maxBlobSize }
         if allowAnonymousRead { settings.allowAnonymousRead = true }
+        if let repository { settings.repository = repository }
+        if let mode = modelControlMode.flatMap(ModelControlMode.init(rawValue:)) { settings.modelControlMode = mode }
+        if !loadModel.isEmpty { settings.loadModels = loadModel }
+        if let repositoryPollSecs { settings.repositoryPollSeconds = repositoryPollSecs }
+        if let maxRequestSize { settings.maximumRequestSize = maxRequestSize }
 
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in

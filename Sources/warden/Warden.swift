@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenCore
 
 @main
 struct Warden: AsyncParsableCommand {
@@ -9,8 +10,8 @@ struct Warden: AsyncParsableCommand {
         discussion: """
             Exit codes: 0 success; 1 the thing checked is not OK (verification failed); 2 usage or input error.
             """,
-        version: "0.1.0",
-        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self, ServeCommand.self, PushCommand.self, PullCommand.self, ModelsCommand.self, VersionsCommand.self, ShowCommand.self, AliasCommand.self, TokenCommand.self, FsckCommand.self, PredictCommand.self]
+        version: WardenVersion.current,
+        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self, ServeCommand.self, PushCommand.self, PullCommand.self, ModelsCommand.self, VersionsCommand.self, ShowCommand.self, AliasCommand.self, TokenCommand.self, FsckCommand.self, PredictCommand.self, InferCommand.self]
     )
 
     /// Parses and runs, with Warden's exit codes: argument-parser's usage

@@ -4,35 +4,68 @@ import WardenCore
 /// Runs an ONNX model in Swift.
 ///
 /// Loading checks that every op is supported (listing the ones that are not
-/// in one error), reads the initializers once and fixes the node order.
+/// in one error), reads the initializers once, fixes the node order, fuses
+/// Conv + BatchNormalization + Relu and MatMul + bias + Relu (see
+/// `GraphFusion`) and packs constant weights for the GEMM.
 /// `run` is safe to call from many threads at once: it shares only immutable
-/// state and keeps each call's intermediate tensors to itself.
+/// state and keeps each call's intermediate tensors to itself. Each call may
+/// use up to `options.threads` threads inside its ops.
 ///
 /// ```swift
-/// let executor = try Executor(model: ONNXModel(contentsOf: "mlp.onnx"))
+/// let executor = try Executor(model: ONNXModel(contentsOf: "mlp.onnx"), options: .init(threads: 2))
 /// let outputs = try executor.run(["input": Tensor(shape: [1, 4], floats: [5.1, 3.5, 1.4, 0.2])])
 /// ```
 public final class Executor: Sendable {
+    /// How the executor runs a model.
+    public struct Options: Sendable, Equatable {
+        /// Threads one `run` call may use inside an op (GEMM tiles, Conv blocks,
+        /// large element-wise ops). 1 runs everything on the calling thread.
+        public var threads: Int
+        /// Fold and fuse ops at load time (Conv + BatchNormalization + Relu, MatMul + Add + Relu, Gemm + Relu).
+        public var fusion: Bool
+
+        /// - Parameter threads: defaults to the number of active cores; values below 1 count as 1.
+        public init(threads: Int? = nil, fusion: Bool = true) {
+            self.threads = max(1, threads ?? Parallel.activeCores)
+            self.fusion = fusion
+        }
+    }
+
+    /// One node as it runs: the (possibly fused) node, its kernel and what was prepared for it.
+    struct Step: Sendable {
+        let node: Onnx_NodeProto
+        let kernel: Kernel
+        let opset: Int64
+        let prepared: (any Sendable)?
+        /// The values no later step reads: freed as soon as this step is done.
+        let release: [String]
+    }
+
     public let signature: IOSignature
+    public let options: Options
     let graph: Onnx_GraphProto
-    let order: [Int]
+    let steps: [Step]
     let initializers: [String: Tensor]
-    let opsets: [String: Int64]
     let resolver: ExternalDataResolver
-    /// For each node in `order`, the values no later node reads: freed as soon as they are used.
-    let releaseAfter: [[String]]
-    /// Per node index, what its op's preparer built at load time.
-    let prepared: [Int: any Sendable]
+
+    /// An executor with the default options: as many threads as active cores, fusion on.
+    /// - Throws: `.unsupportedOperator` naming every unsupported (domain, op, opset); model errors.
+    public convenience init(model: ONNXModel) throws {
+        try self.init(model: model, options: Options())
+    }
 
     /// - Throws: `.unsupportedOperator` naming every unsupported (domain, op, opset); model errors.
-    public init(model: ONNXModel) throws {
+    public init(model: ONNXModel, options: Options) throws {
         let graph = model.graph
         self.graph = graph
-        order = try GraphOrder.order(graph)
+        self.options = options
+        let order = try GraphOrder.order(graph)
         resolver = ExternalDataResolver(directory: model.directory)
         var opsets: [String: Int64] = [:]
-        for opset in model.proto.opsetImport { opsets[opset.domain.isEmpty ? "ai.onnx" : opset.domain] = max(opsets[opset.domain.isEmpty ? "ai.onnx" : opset.domain] ?? 0, opset.version) }
-        self.opsets = opsets
+        for opset in model.proto.opsetImport {
+            let domain = opset.domain.isEmpty ? "ai.onnx" : opset.domain
+            opsets[domain] = max(opsets[domain] ?? 0, opset.version)
+        }
 
         var unsupported = Set<String>()
         for node in graph.node where Kernels.all[Kernels.key(node)] == nil {
@@ -43,33 +76,46 @@ public final class Executor: Sendable {
             throw WardenError(.unsupportedOperator, "the model uses ops Warden cannot run yet: \(unsupported.sorted().joined(separator: ", ")); see docs/onnx-conformance.md for what is supported")
         }
 
-        var prepared: [Int: any Sendable] = [:]
-        for (index, node) in graph.node.enumerated() {
-            guard let preparer = Kernels.preparers[Kernels.key(node)] else { continue }
-            let domain = node.domain.isEmpty ? "ai.onnx" : node.domain
-            prepared[index] = try preparer(NodeContext(node: node, opset: opsets[domain] ?? 1, resolver: resolver))
-        }
-        self.prepared = prepared
-
         var tensors: [String: Tensor] = [:]
         for initializer in graph.initializer {
             tensors[initializer.name] = try TensorDecoding.tensor(initializer, resolver: resolver)
         }
-        initializers = tensors
-
         signature = try ONNXInspector.signature(graph, initializers: Set(tensors.keys), strict: true)
 
-        // Last use of every intermediate value, to free it early.
         let outputs = Set(graph.output.map(\.name))
-        var lastUse: [String: Int] = [:]
-        for (position, index) in order.enumerated() {
-            for name in graph.node[index].input where !name.isEmpty { lastUse[name] = position }
+        var nodes = order.map { GraphFusion.Fused(node: graph.node[$0]) }
+        if options.fusion {
+            nodes = GraphFusion.fuse(nodes, initializers: &tensors, outputs: outputs, protected: Set(signature.inputs.map(\.name)))
         }
-        var release = Array(repeating: [String](), count: order.count)
+        initializers = tensors
+
+        // Last use of every intermediate value, to free it early.
+        var lastUse: [String: Int] = [:]
+        for (position, fused) in nodes.enumerated() {
+            for name in fused.node.input where !name.isEmpty { lastUse[name] = position }
+        }
+        var release = Array(repeating: [String](), count: nodes.count)
         for (name, position) in lastUse where !outputs.contains(name) && tensors[name] == nil {
             release[position].append(name)
         }
-        releaseAfter = release
+
+        var steps: [Step] = []
+        for (position, fused) in nodes.enumerated() {
+            let node = fused.node
+            let domain = node.domain.isEmpty ? "ai.onnx" : node.domain
+            let opset = opsets[domain] ?? 1
+            guard let kernel = Kernels.all[Kernels.key(node)] else {
+                throw WardenError(.unsupportedOperator, "the model uses ops Warden cannot run yet: \(domain) \(node.opType) (opset \(opset))")
+            }
+            var prepared: (any Sendable)? = nil
+            if let preparer = Kernels.preparers[Kernels.key(node)] {
+                prepared = try preparer(NodeContext(node: node, opset: opset, resolver: resolver))
+            } else {
+                prepared = WeightPacking.plan(fused, initializers: tensors)
+            }
+            steps.append(Step(node: node, kernel: kernel, opset: opset, prepared: prepared, release: release[position]))
+        }
+        self.steps = steps
     }
 
     /// Runs the model.
@@ -89,17 +135,15 @@ public final class Executor: Sendable {
             try Self.check(tensor, against: spec)
             values[spec.name] = tensor
         }
-        for (position, index) in order.enumerated() {
-            let node = graph.node[index]
-            let domain = node.domain.isEmpty ? "ai.onnx" : node.domain
-            let context = NodeContext(node: node, opset: opsets[domain] ?? 1, resolver: resolver, prepared: prepared[index])
+        for step in steps {
+            let node = step.node
+            let context = NodeContext(node: node, opset: step.opset, resolver: resolver, prepared: step.prepared, threads: options.threads)
             let arguments = node.input.map { $0.isEmpty ? nil : values[$0] }
-            let kernel = Kernels.all[Kernels.key(node)]!
-            let results = try kernel(context, arguments)
+            let results = try step.kernel(context, arguments)
             for (name, tensor) in zip(node.output, results) where !name.isEmpty {
                 values[name] = tensor
             }
-            for name in releaseAfter[position] { values[name] = nil }
+            for name in step.release { values[name] = nil }
         }
         var outputs: [String: Tensor] = [:]
         for output in graph.output {

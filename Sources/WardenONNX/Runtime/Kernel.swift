@@ -9,6 +9,8 @@ struct NodeContext {
     let resolver: ExternalDataResolver
     /// What the op's preparer built from the node's attributes at load time, if it has one.
     var prepared: (any Sendable)? = nil
+    /// How many threads the kernel may use (`Executor.Options.threads`); 1 means no dispatching.
+    var threads: Int = 1
 
     var op: String { node.opType }
     var name: String { node.name.isEmpty ? node.opType : "\(node.opType) '\(node.name)'" }
@@ -50,6 +52,10 @@ enum Kernels {
         MoreElementwiseKernels.register(&table)
         IndexingKernels.register(&table)
         ConvolutionKernels.register(&table)
+        NormalizationKernels.register(&table)
+        LayoutKernels.register(&table)
+        ConvTransposeKernels.register(&table)
+        VolumetricKernels.register(&table) // after ConvolutionKernels: it wraps MaxPool and AveragePool
         return table
     }()
 

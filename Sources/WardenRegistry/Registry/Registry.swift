@@ -169,6 +169,13 @@ public final class Registry: Sendable {
         return PublishResult(version: record, created: true)
     }
 
+    /// Lays a stored version out as its model directory (hard links to its blobs) in a fresh
+    /// scratch directory, for a server to verify and load. The caller removes it when done.
+    /// - Throws: `.ioFailure`; `.notFound` when a blob is missing.
+    public func checkout(_ version: VersionRecord) throws -> String {
+        try layOut(version.files, label: "serve-\(version.model)-\(version.version)")
+    }
+
     /// Hard-links a version's blobs into a fresh scratch directory laid out as the model.
     func layOut(_ files: [FileEntry], label: String) throws -> String {
         let directory = (configuration.scratchDirectory as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")

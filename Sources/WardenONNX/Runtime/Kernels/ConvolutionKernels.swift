@@ -1,7 +1,7 @@
 import Foundation
 import WardenCore
 
-/// Conv (im2col + GEMM, groups, dilations, auto_pad), MaxPool and AveragePool
+/// Conv (im2col + GEMM in ConvolutionKernels+Conv.swift; groups, dilations, auto_pad), MaxPool and AveragePool
 /// (ceil_mode, count_include_pad), GlobalAveragePool, GlobalMaxPool and
 /// BatchNormalization (inference), for 1-D and 2-D spatial inputs.
 enum ConvolutionKernels {
@@ -57,58 +57,7 @@ enum ConvolutionKernels {
     }
 
     static func register(_ table: inout [String: Kernel]) {
-        table["Conv"] = { context, inputs in
-            let x = try context.input(inputs, 0)
-            let w = try context.input(inputs, 1)
-            let bias = inputs.count > 2 ? inputs[2]?.floats : nil
-            let (n, c, size) = try spatial(x.shape, context)
-            let group = context.int("group", 1)
-            let m = w.shape[0]
-            guard group > 0, c % group == 0, m % group == 0, w.shape.count == x.shape.count, w.shape[1] * group == c else {
-                throw context.fail("weights \(w.shapeDescription) do not fit input \(x.shapeDescription) with group \(group)")
-            }
-            let kernel = context.ints("kernel_shape") ?? Array(w.shape[2...])
-            let g = try geometry(context, input: size, kernel: kernel)
-            let (h, wd) = size.count == 2 ? (size[0], size[1]) : (1, size[0])
-            let (kh, kw) = kernel.count == 2 ? (kernel[0], kernel[1]) : (1, kernel[0])
-            let (oh, ow) = g.output.count == 2 ? (g.output[0], g.output[1]) : (1, g.output[0])
-            let (sh, sw) = g.strides.count == 2 ? (g.strides[0], g.strides[1]) : (1, g.strides[0])
-            let (dh, dw) = g.dilations.count == 2 ? (g.dilations[0], g.dilations[1]) : (1, g.dilations[0])
-            let (ph, pw) = g.padsBegin.count == 2 ? (g.padsBegin[0], g.padsBegin[1]) : (0, g.padsBegin[0])
-            let cg = c / group, mg = m / group
-            let columns = cg * kh * kw
-            let xs = x.floats, ws = w.floats
-            var out = [Float](repeating: 0, count: n * m * oh * ow)
-            var col = [Float](repeating: 0, count: columns * oh * ow)
-            for b in 0..<n {
-                for gi in 0..<group {
-                    // im2col: one row per (channel, ky, kx), one column per output position.
-                    for ci in 0..<cg {
-                        let channel = ((b * c) + gi * cg + ci) * h * wd
-                        for ky in 0..<kh {
-                            for kx in 0..<kw {
-                                let row = ((ci * kh + ky) * kw + kx) * oh * ow
-                                for oy in 0..<oh {
-                                    let iy = oy * sh - ph + ky * dh
-                                    for ox in 0..<ow {
-                                        let ix = ox * sw - pw + kx * dw
-                                        col[row + oy * ow + ox] = (iy >= 0 && iy < h && ix >= 0 && ix < wd) ? xs[channel + iy * wd + ix] : 0
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    let weights = Array(ws[(gi * mg * columns)..<((gi + 1) * mg * columns)])
-                    let product = LinearAlgebraKernels.multiply(weights, col, m: mg, k: columns, n: oh * ow)
-                    let base = (b * m + gi * mg) * oh * ow
-                    for index in 0..<product.count { out[base + index] = product[index] }
-                }
-            }
-            if let bias {
-                for b in 0..<n { for channel in 0..<m { for p in 0..<(oh * ow) { out[(b * m + channel) * oh * ow + p] += bias[channel] } } }
-            }
-            return [Tensor(shape: [n, m] + g.output, floats: out)]
-        }
+        table["Conv"] = { context, inputs in [try convolution(context, inputs)] }
         table["MaxPool"] = { context, inputs in [try pool(context, inputs, average: false)] }
         table["AveragePool"] = { context, inputs in [try pool(context, inputs, average: true)] }
         table["GlobalAveragePool"] = { context, inputs in [try global(context, inputs, average: true)] }
@@ -121,10 +70,16 @@ enum ConvolutionKernels {
             guard x.shape.count >= 2 else { throw context.fail("input must be [N, C, …], got \(x.shapeDescription)") }
             let channels = x.shape[1], inner = x.shape[2...].reduce(1, *)
             guard [scale.count, bias.count, mean.count, variance.count].allSatisfy({ $0 == channels }) else { throw context.fail("scale, B, mean and var must have \(channels) values") }
+            // y = x·a + b per channel, with a = scale / √(var + ε) and b = bias − mean·a.
+            let factors = (0..<channels).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
+            let shifts = (0..<channels).map { bias[$0] - mean[$0] * factors[$0] }
             var values = x.floats
-            for index in values.indices {
-                let channel = (index / inner) % channels
-                values[index] = scale[channel] * (values[index] - mean[channel]) / (variance[channel] + epsilon).squareRoot() + bias[channel]
+            values.withUnsafeMutableBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return }
+                for plane in 0..<(inner == 0 ? 0 : buffer.count / inner) {
+                    let channel = plane % channels
+                    Vectorized.affine(base + plane * inner, count: inner, scale: factors[channel], shift: shifts[channel])
+                }
             }
             return [Tensor(shape: x.shape, floats: values)]
         }

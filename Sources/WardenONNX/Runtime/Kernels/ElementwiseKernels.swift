@@ -22,6 +22,7 @@ enum ElementwiseKernels {
                     let (shape, values) = try broadcast(a.int64s, a.shape, b.int64s, b.shape, op: context.name, integer)
                     return [Tensor(shape: shape, int64s: values)]
                 }
+                if let operation = Vectorized.Operation(op), let result = Vectorized.binary(operation, a, b, threads: context.threads) { return [result] }
                 let (shape, values) = try broadcast(a.floats, a.shape, b.floats, b.shape, op: context.name, function)
                 return [Tensor(shape: shape, floats: values)]
             }
@@ -43,6 +44,10 @@ enum ElementwiseKernels {
                 let x = try context.input(inputs, 0)
                 return [Tensor(shape: x.shape, floats: x.floats.map(function))]
             }
+        }
+        table["Relu"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            return [Vectorized.relu(x, threads: context.threads) ?? Tensor(shape: x.shape, floats: x.floats.map { max($0, 0) })]
         }
         table["LeakyRelu"] = { context, inputs in
             let x = try context.input(inputs, 0)

@@ -24,10 +24,12 @@ SUPPORTED = {
     "Size", "ConstantOfShape", "Range", "Gather", "Slice", "Expand", "Tile",
     "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin",
     "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
+    "LayerNormalization", "InstanceNormalization", "LRN", "Pad", "Split", "ConvTranspose",
     "ai.onnx.ml.Scaler", "ai.onnx.ml.Normalizer", "ai.onnx.ml.LinearClassifier", "ai.onnx.ml.ArrayFeatureExtractor",
     "ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.TreeEnsembleRegressor",
 }
-SPATIAL = {"Conv", "MaxPool", "AveragePool"}
+# Conv runs on 1-D and 2-D spatial inputs only; pooling and ConvTranspose take any number of spatial axes.
+PLANAR_ONLY = {"Conv"}
 TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
 SUITES = ["simple", "pytorch-operator", "pytorch-converted"]
 
@@ -45,8 +47,7 @@ for suite in SUITES:
         ops = {n.op_type if n.domain in ("", "ai.onnx") else f"{n.domain}.{n.op_type}" for n in model.graph.node}
         types = {v.type.tensor_type.elem_type for v in list(model.graph.input) + list(model.graph.output)}
         ranks = {len(v.type.tensor_type.shape.dim) for v in model.graph.input}
-        # Conv and pooling run on 1-D and 2-D spatial inputs only: 3-D ([N, C, D, H, W]) is unsupported.
-        spatial_ok = not (ops & SPATIAL) or max(ranks, default=0) <= 4
+        spatial_ok = not (ops & PLANAR_ONLY) or max(ranks, default=0) <= 4
         if ops <= SUPPORTED and types <= TYPES and spatial_ok:
             size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(source) for f in fs)
             if size > 512 * 1024:

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import WardenCore
+import WardenIntegrity
+import WardenRegistry
+
+/// Which versions of a registry model serve: those its aliases name (by
+/// default `production`, where unversioned requests go), the highest `latest`
+/// releases, and any `versions` listed, like Triton's version policies.
+public struct ServingPolicy: Sendable, Hashable {
+    public var aliases: [String]
+    public var latest: Int
+    public var versions: [SemanticVersion]
+
+    public init(aliases: [String] = ["production"], latest: Int = 0, versions: [SemanticVersion] = []) {
+        self.aliases = aliases
+        self.latest = latest
+        self.versions = versions
+    }
+}
+
+/// Serves registry models at the versions their policy names, and follows the
+/// registry's events so an alias move hot-swaps the served version (polled
+/// every `pollInterval`, 100 ms by default, well inside the 1 s the issue allows).
+public final class RegistryModelSource: ModelSource {
+    public let registry: Registry
+    public let server: ModelServer
+    public let loader: VersionLoader
+    public let defaultPolicy: ServingPolicy
+    public let policies: [String: ServingPolicy]
+    public let pollInterval: Duration
+    let logger: Logger
+    private let gate = SyncGate()
+    private let ready = ReadyFlag()
+
+    public init(
+        registry: Registry, server: ModelServer, loader: VersionLoader, defaultPolicy: ServingPolicy = ServingPolicy(),
+        policies: [String: ServingPolicy] = [:], pollInterval: Duration = .milliseconds(100), logger: Logger = Logger(label: "warden.serving")
+    ) {
+        self.registry = registry
+        self.server = server
+        self.loader = loader
+        self.defaultPolicy = defaultPolicy
+        self.policies = policies
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    public var isReady: Bool { ready.isSet }
+
+    public func run() async {
+        var sequence: Int64 = 0
+        do {
+            sequence = try await registry.metadata.latestEventSequence()
+            var cursor: String?
+            repeat {
+                let page = try await registry.metadata.listModels(prefix: nil, tag: nil, limit: 500, cursor: cursor)
+                for model in page.items { await syncLogging(model.name) }
+                cursor = page.nextCursor
+            } while cursor != nil
+        } catch {
+            logger.error("cannot list the registry's models to serve them: \(error)")
+        }
+        ready.set()
+        while !Task.isCancelled {
+            try? await Task.sleep(for: pollInterval)
+            do {
+                let events = try await registry.metadata.events(after: sequence, limit: 500)
+                var touched: [String] = []
+                for event in events {
+                    sequence = event.sequence
+                    guard let model = event.model, !touched.contains(model) else { continue }
+                    switch event.kind {
+                    case .aliasSet, .aliasDeleted, .versionCreated, .versionYanked, .versionUnyanked: touched.append(model)
+                    default: break
+                    }
+                }
+                for model in touched { await syncLogging(model) }
+            } catch {
+                logger.warning("cannot read the registry's events: \(error)")
+            }
+        }
+    }
+
+    public func load(model: String) async throws {
+        try await sync(model)
+    }
+
+    public func unload(model: String) async throws {
+        server.unload(model: model, reason: "unloaded through the repository API; a load or an alias move serves it again")
+    }
+
+    private func syncLogging(_ model: String) async {
+        do { try await sync(model) } catch { logger.error("cannot serve \(model): \(error)") }
+    }
+
+    /// Loads the versions the policy names that are not ready yet, then switches to them at once.
+    func sync(_ model: String) async throws {
+        try await gate.run(model) {
+            let policy = policies[model] ?? defaultPolicy
+            let metadata = registry.metadata
+            var targets: [SemanticVersion] = []
+            var current: SemanticVersion?
+            for alias in policy.aliases {
+                if let record = try await metadata.alias(model: model, alias) {
+                    if current == nil { current = record.version }
+                    if !targets.contains(record.version) { targets.append(record.version) }
+                }
+            }
+            let all = try await metadata.versions(of: model)
+            if policy.latest > 0 {
+                let releases = all.filter { !$0.yanked && !$0.version.isPrerelease }.map(\.version)
+                for version in releases.suffix(policy.latest) where !targets.contains(version) { targets.append(version) }
+                if current == nil { current = releases.last }
+            }
+            for version in policy.versions where !targets.contains(version) && all.contains(where: { $0.version == version }) {
+                targets.append(version)
+            }
+            guard !targets.isEmpty else {
+                if server.versions(of: model) != nil {
+                    server.unload(model: model, reason: "no alias or policy names a version to serve (\(policy.aliases.joined(separator: ", ")))")
+                }
+                return
+            }
+            var keep = Set(targets.map(\.description))
+            var loaded: [ServedVersion] = []
+            for version in targets {
+                guard let record = all.first(where: { $0.version == version }) else { continue }
+                let label = version.description
+                guard server.beginLoad(model: model, version: label, digest: record.manifestDigest) else { continue }
+                do {
+                    let registry = registry
+                    let loader = loader
+                    let served = try await offload { () throws -> ServedVersion in
+                        let checkout = try registry.checkout(record)
+                        let bundle = try record.bundle.map { try SignatureBundle(json: Array($0.utf8)) }
+                        return try loader.load(model: model, version: label, checkout: checkout, bundle: bundle, expectedDigest: record.manifestDigest)
+                    }
+                    loaded.append(served)
+                } catch let failure as VersionLoader.Failure {
+                    server.loadFailed(model: model, version: label, reason: failure.description)
+                } catch let error as WardenError {
+                    server.loadFailed(model: model, version: label, reason: "load failed: \(error.message)")
+                }
+            }
+            // A current version that failed to load leaves the one serving now in place.
+            if let current, !loaded.contains(where: { $0.version == current.description }),
+               (try? server.lookup(model: model, version: current.description)) == nil,
+               let serving = server.versions(of: model)?.current {
+                keep.insert(serving)
+            }
+            // One switch for everything that loaded; the current version moves only if its load succeeded.
+            for served in loaded {
+                server.install(served, makeCurrent: served.version == current?.description, keep: keep)
+                logger.info("serving \(model)@\(served.version)", metadata: ["manifest": "\(served.manifestDigest)", "signers": "\(served.signers.joined(separator: ","))"])
+            }
+            // The alias may name a version that was already serving (a rollback): switch to it too.
+            if let current, let served = try? server.lookup(model: model, version: current.description) {
+                server.install(served, makeCurrent: true, keep: keep)
+            }
+        }
+    }
+}
