@@ -23,8 +23,8 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write each output as NAME.npy here.", valueName: "dir"))
     var outputDir: String?
 
-    @Option(name: .long, help: "Threads for the executor (recorded; the executor is single-threaded for now).")
-    var threads: Int = 1
+    @Option(name: .long, help: "Threads one inference may use inside its ops (default: the number of active cores).")
+    var threads: Int?
 
     @Option(name: .long, help: "Time this many inferences after a warm-up.")
     var bench: Int?
@@ -37,12 +37,13 @@ struct PredictCommand: ParsableCommand {
             throw ValidationError("--input takes NAME=FILE, got '\(item)'")
         }
         if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
         try runReporting(json: json) {
-            let executor = try Executor(model: ONNXModel(contentsOf: model))
+            let executor = try Executor(model: ONNXModel(contentsOf: model), options: .init(threads: threads))
+            let threads = executor.options.threads
             var inputs: [String: Tensor] = [:]
             for item in input {
                 let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
