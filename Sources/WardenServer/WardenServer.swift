@@ -73,7 +73,8 @@ public struct WardenServer: Sendable {
 
         let prometheus = PrometheusCollectorRegistry()
         let metrics = ServingMetrics(factory: PrometheusMetricsFactory(registry: prometheus))
-        let loader = VersionLoader(trust: trust, requireSignature: configuration.requireSignature, metrics: metrics, logger: logger)
+        // Serving always requires a trusted signature, even when the registry accepts unsigned versions.
+        let loader = VersionLoader(trust: trust, requireSignature: true, metrics: metrics, logger: logger)
         let server = ModelServer()
         let source: any ModelSource
         if let repository = configuration.repository {

@@ -169,23 +169,21 @@ struct V2Request {
     }
 }
 
-/// Numbers and booleans as JSONSerialization hands them over on Linux and Darwin.
+/// Numbers and booleans as JSONSerialization hands them over. Both arrive as
+/// NSNumber, and on Linux `as? Bool` and `as? Int` accept either; only the
+/// boolean's `objCType` (`c`) tells them apart.
 enum JSONNumber {
     static func double(_ value: Any) -> Double? {
-        if value is Bool { return nil }
-        if let number = value as? Double { return number }
-        if let number = value as? Int { return Double(number) }
-        if let number = value as? NSNumber, !isBool(number) { return number.doubleValue }
-        return nil
+        guard let number = value as? NSNumber, !isBool(number) else { return nil }
+        return number.doubleValue
     }
 
     static func bool(_ value: Any) -> Bool? {
-        if let flag = value as? Bool { return flag }
-        if let number = value as? NSNumber, isBool(number) { return number.boolValue }
-        return nil
+        guard let number = value as? NSNumber, isBool(number) else { return nil }
+        return number.boolValue
     }
 
     private static func isBool(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c" && (number == NSNumber(value: true) || number == NSNumber(value: false)) && type(of: number) != NSNumber.self
+        String(cString: number.objCType) == "c"
     }
 }

@@ -1,0 +1,214 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import WardenCore
+import WardenServer
+import WardenTestSupport
+
+/// The Open Inference Protocol over a live server on loopback, serving registry
+/// models at their production alias.
+@Suite("Inference API (KServe V2 + Triton extensions)")
+struct InferenceAPITests {
+    static let card = "name: iris\nserving:\n  max_batch_size: 16\n  max_queue_delay_microseconds: 200\n"
+    static let request = #"{"id":"r1","inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[[5.1,3.5,1.4,0.2],[6.7,3.0,5.2,2.3]]}]}"#
+
+    /// Publishes `fixture` as `iris@version` and points production at it.
+    func publish(_ harness: ServerHarness, _ client: any TestClientProtocol, fixture: String, version: String, sign: Bool = true) async throws {
+        let path = try harness.model(fixture, card: Self.card, as: "iris-\(version)")
+        let body = try await harness.prepare(path, version: version, sign: sign, client: client)
+        let published = try await harness.publish("iris", body, client: client)
+        #expect(published.status == .created, "\(String(buffer: published.body))")
+        let alias = try await client.send(
+            uri: "/api/v1/models/iris/aliases/production", method: .put, headers: harness.headers(harness.adminToken),
+            body: ByteBuffer(string: #"{"version": "\#(version)"}"#)
+        )
+        #expect(alias.status == .ok, "\(String(buffer: alias.body))")
+    }
+
+    /// Waits (bounded) until unversioned requests reach `version`.
+    func waitServing(_ version: String, _ client: any TestClientProtocol, within limit: Duration = .seconds(5)) async throws -> Duration {
+        let clock = ContinuousClock()
+        let start = clock.now
+        while clock.now - start < limit {
+            let response = try await client.send(uri: "/v2/models/iris/ready", method: .get)
+            if response.status == .ok, String(buffer: response.body).contains("\"version\":\"\(version)\"") { return clock.now - start }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("iris@\(version) was not served within \(limit)")
+        return limit
+    }
+
+    func post(_ client: any TestClientProtocol, _ path: String, _ body: [UInt8], headers: HTTPFields = [:]) async throws -> TestResponse {
+        try await client.send(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+
+    func error(_ response: TestResponse) -> String {
+        ((try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any])?["error"] as? String ?? ""
+    }
+
+    @Test("a signed registry version at production serves V2 JSON inference, metadata, config, stats and the index")
+    func jsonInference() async throws {
+        try await ServerHarness.run { harness, client in
+            try await publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+            _ = try await waitServing("1.0.0", client)
+
+            let live = try await client.send(uri: "/v2/health/live", method: .get)
+            #expect(live.status == .ok)
+            let server = try harness.json(try await client.send(uri: "/v2", method: .get))
+            #expect((server["extensions"] as? [String])?.contains("binary_tensor_data") == true)
+
+            let metadata = try harness.json(try await client.send(uri: "/v2/models/iris", method: .get))
+            #expect(metadata["versions"] as? [String] == ["1.0.0"])
+            let inputs = try #require(metadata["inputs"] as? [[String: Any]])
+            #expect(inputs.first?["datatype"] as? String == "FP32")
+            #expect(inputs.first?["shape"] as? [Int] == [-1, 4])
+
+            let response = try await post(client, "/v2/models/iris/infer", Array(Self.request.utf8))
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            let answer = try harness.json(response)
+            #expect(answer["model_version"] as? String == "1.0.0")
+            #expect(answer["id"] as? String == "r1")
+            let outputs = try #require(answer["outputs"] as? [[String: Any]])
+            #expect(outputs.map { $0["name"] as? String } == ["label", "probabilities"])
+            #expect(outputs[1]["shape"] as? [Int] == [2, 3])
+            #expect((outputs[1]["data"] as? [Any])?.count == 6)
+
+            // Asking for one output, on the versioned path.
+            let one = try await post(client, "/v2/models/iris/versions/1.0.0/infer", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}],"outputs":[{"name":"label"}]}"#.utf8))
+            let oneOutputs = try #require(try harness.json(one)["outputs"] as? [[String: Any]])
+            #expect(oneOutputs.map { $0["name"] as? String } == ["label"])
+
+            let config = try harness.json(try await client.send(uri: "/v2/models/iris/config", method: .get))
+            #expect(config["max_batch_size"] as? Int == 16)
+            #expect((config["signers"] as? [String])?.count == 1)
+
+            let stats = try harness.json(try await client.send(uri: "/v2/models/iris/stats", method: .get))
+            let row = try #require((stats["model_stats"] as? [[String: Any]])?.first)
+            #expect(row["inference_count"] as? Int == 2)
+            let success = try #require((row["inference_stats"] as? [String: Any])?["success"] as? [String: Any])
+            #expect(success["count"] as? Int == 2)
+
+            let index = try await client.send(uri: "/v2/repository/index", method: .post)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(index.body.readableBytesView)) as? [[String: Any]])
+            #expect(rows.first?["state"] as? String == "READY")
+
+            let metrics = String(buffer: try await client.send(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"warden_inference_requests_total{model="iris",version="1.0.0",outcome="success"} 2"#))
+            #expect(metrics.contains("warden_model_loads_total"))
+            #expect(metrics.contains("warden_resident_memory_bytes"))
+        }
+    }
+
+    @Test("Triton's binary tensor data: binary inputs, binary outputs, and JSON outputs on request")
+    func binaryInference() async throws {
+        try await ServerHarness.run { harness, client in
+            try await publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+            _ = try await waitServing("1.0.0", client)
+            let values: [Float] = [5.1, 3.5, 1.4, 0.2]
+            let raw = values.withUnsafeBytes { Array($0) }
+            let header = Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}],"outputs":[{"name":"probabilities","parameters":{"binary_data":true}},{"name":"label","parameters":{"binary_data":false}}]}"#.utf8)
+            var headers = HTTPFields()
+            headers[HTTPField.Name("Inference-Header-Content-Length")!] = String(header.count)
+            let response = try await post(client, "/v2/models/iris/infer", header + raw, headers: headers)
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            let length = try #require(response.headers[HTTPField.Name("Inference-Header-Content-Length")!].flatMap(Int.init))
+            let body = Array(response.body.readableBytesView)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(body[0..<length])) as? [String: Any])
+            let outputs = try #require(json["outputs"] as? [[String: Any]])
+            #expect((outputs[0]["parameters"] as? [String: Any])?["binary_data_size"] as? Int == 12)
+            #expect(outputs[1]["data"] as? [Int] != nil)
+            #expect(body.count - length == 12)
+            let probabilities = body[length...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+            #expect(abs(probabilities.reduce(0, +) - 1) < 1e-4)
+
+            // The same through JSON gives the same numbers.
+            let json2 = try harness.json(try await post(client, "/v2/models/iris/infer", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}],"outputs":[{"name":"probabilities"}]}"#.utf8)))
+            let data = try #require((json2["outputs"] as? [[String: Any]])?.first?["data"] as? [Double])
+            for (a, b) in zip(data, probabilities) { #expect(abs(Float(a) - b) < 1e-6) }
+        }
+    }
+
+    @Test("bad requests get 400 or 413 with {\"error\"}, and the server keeps serving")
+    func badRequests() async throws {
+        try await ServerHarness.run({ $0.maximumRequestSize = 4096 }) { harness, client in
+            try await publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+            _ = try await waitServing("1.0.0", client)
+            let cases: [(String, [UInt8], HTTPFields, HTTPResponse.Status, String)] = [
+                ("malformed JSON", Array(#"{"inputs": [}"#.utf8), [:], .badRequest, "not valid JSON"),
+                ("wrong datatype", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"INT64","data":[1,2,3,4]}]}"#.utf8), [:], .badRequest, "must be FP32, got INT64"),
+                ("wrong shape", Array(#"{"inputs":[{"name":"input","shape":[1,5],"datatype":"FP32","data":[1,2,3,4,5]}]}"#.utf8), [:], .badRequest, "dim 1 must be 4"),
+                ("data and shape disagree", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3]}]}"#.utf8), [:], .badRequest, "holds 3 elements, but the shape needs 4"),
+                ("unknown datatype", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP33","data":[1,2,3,4]}]}"#.utf8), [:], .badRequest, "unknown datatype 'FP33'"),
+                ("binary sizes that do not add up", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":12}}]}"#.utf8) + Array(repeating: 0, count: 12), [:], .badRequest, "take 16"),
+                ("binary bytes left over", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"#.utf8) + [1, 2, 3], [:], .badRequest, "not valid JSON"),
+                ("header length past the body", Array(#"{"inputs":[]}"#.utf8), [HTTPField.Name("Inference-Header-Content-Length")!: "500"], .badRequest, "Inference-Header-Content-Length is 500"),
+                ("a body over the limit", Array(repeating: 32, count: 5000), [:], .contentTooLarge, "larger than 4096 bytes"),
+            ]
+            for (what, body, headers, status, message) in cases {
+                var fields = headers
+                if what == "binary sizes that do not add up" {
+                    fields[HTTPField.Name("Inference-Header-Content-Length")!] = String(body.count - 12)
+                }
+                let response = try await post(client, "/v2/models/iris/infer", body, headers: fields)
+                #expect(response.status == status, "\(what): \(String(buffer: response.body))")
+                #expect(error(response).contains(message), "\(what): \(error(response))")
+            }
+            let unknown = try await post(client, "/v2/models/nope/infer", Array(Self.request.utf8))
+            #expect(unknown.status == .notFound)
+            #expect(error(unknown).contains("no model named 'nope'"))
+            let ok = try await post(client, "/v2/models/iris/infer", Array(Self.request.utf8))
+            #expect(ok.status == .ok)
+        }
+    }
+
+    @Test("moving production hot-swaps within 1 s; an unsigned version is refused and the serving one stays")
+    func aliasMoves() async throws {
+        // The registry accepts unsigned versions here; serving never loads one.
+        try await ServerHarness.run({ $0.requireSignature = false }) { harness, client in
+            try await publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+            _ = try await waitServing("1.0.0", client)
+            try await publish(harness, client, fixture: "logreg-a.onnx", version: "1.1.0")
+            let took = try await waitServing("1.1.0", client, within: .seconds(1))
+            #expect(took < .seconds(1))
+
+            try await publish(harness, client, fixture: "logreg-b.onnx", version: "1.1.1", sign: false)
+            var refused: [String: Any]?
+            for _ in 0..<100 where refused == nil {
+                let index = try await client.send(uri: "/v2/repository/index", method: .post)
+                let rows = try #require(try JSONSerialization.jsonObject(with: Data(index.body.readableBytesView)) as? [[String: Any]])
+                refused = rows.first { $0["version"] as? String == "1.1.1" && $0["state"] as? String == "UNAVAILABLE" }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let reason = try #require(refused?["reason"] as? String)
+            #expect(reason.contains("verification refused"))
+            #expect(reason.contains("not signed"))
+            let still = try harness.json(try await post(client, "/v2/models/iris/infer", Array(Self.request.utf8)))
+            #expect(still["model_version"] as? String == "1.1.0")
+            let metrics = String(buffer: try await client.send(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"warden_model_loads_total{model="iris",outcome="refused"} 1"#))
+        }
+    }
+
+    @Test("the repository API: loading and unloading need a deployer token; an unloaded model answers 503")
+    func loadAndUnload() async throws {
+        try await ServerHarness.run { harness, client in
+            try await publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+            _ = try await waitServing("1.0.0", client)
+            let anonymous = try await client.send(uri: "/v2/repository/models/iris/load", method: .post)
+            #expect(anonymous.status == .unauthorized)
+            let load = try await client.send(uri: "/v2/repository/models/iris/load", method: .post, headers: harness.headers(harness.adminToken))
+            #expect(load.status == .ok, "\(String(buffer: load.body))")
+            let unload = try await client.send(uri: "/v2/repository/models/iris/unload", method: .post, headers: harness.headers(harness.adminToken))
+            #expect(unload.status == .ok)
+            let gone = try await post(client, "/v2/models/iris/infer", Array(Self.request.utf8))
+            #expect(gone.status == .serviceUnavailable)
+            #expect(error(gone).contains("no version ready"))
+            let again = try await client.send(uri: "/v2/repository/models/iris/load", method: .post, headers: harness.headers(harness.adminToken))
+            #expect(again.status == .ok)
+            _ = try await waitServing("1.0.0", client)
+        }
+    }
+}
