@@ -147,11 +147,11 @@ public final class RepositoryModelSource: ModelSource {
                     server.loadFailed(model: model, version: version.name, reason: failure.description)
                 }
             }
-            server.register(model: model, versions: versions.map(\.name), reason: "not selected by the version policy (latest \(latest))")
             let keep = Set(loaded.map(\.version))
             for served in loaded {
                 server.install(served, makeCurrent: served.version == loaded.last?.version, keep: keep.isEmpty ? nil : keep)
             }
+            server.register(model: model, versions: versions.map(\.name), reason: "not selected by the version policy (latest \(latest))")
             fingerprints.withLock { $0[model] = print }
         }
     }
