@@ -76,6 +76,8 @@ public final class RegistryModelSource: ModelSource {
                     }
                 }
                 for model in touched { await syncLogging(model) }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.warning("cannot read the registry's events: \(error)")
             }
