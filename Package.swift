@@ -213,7 +213,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["WardenIntegrity", "WardenCore", "warden"],
+            dependencies: ["WardenIntegrity", "WardenONNX", "WardenCore", "warden"],
             swiftSettings: swiftSettings
         ),
     ]

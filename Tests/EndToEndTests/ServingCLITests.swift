@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import WardenONNX
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `warden serve --repository` and `warden infer` as real processes on loopback.
+@Suite("Serving from the command line")
+struct ServingCLITests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("WardenServingTests/Fixtures").path
+
+    /// A repository with iris/1 (no batching, so one request may be large), signed with a fresh key.
+    func repository() throws -> String {
+        let workspace = try makeWorkspace()
+        try FileManager.default.createDirectory(atPath: workspace + "/repo/iris", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/repository/iris/1", toPath: workspace + "/repo/iris/1")
+        try FileManager.default.removeItem(atPath: workspace + "/repo/iris/1/model.sig")
+        try write("name: iris\n", to: workspace + "/repo/iris/1/warden.yaml")
+        try WardenProcess.run(["keygen", "--out", "trust/ops"], in: workspace)
+        try FileManager.default.moveItem(atPath: workspace + "/trust/ops.key", toPath: workspace + "/ops.key")
+        let signed = try WardenProcess.run(["sign", "repo/iris/1", "--key", "ops.key", "--signature", "repo/iris/1/model.sig"], in: workspace)
+        #expect(signed.status == 0, "\(signed.stderr)")
+        return workspace
+    }
+
+    @Test("warden infer calls a served model with .npy inputs and saves the outputs")
+    func infer() throws {
+        let workspace = try repository()
+        defer { try? FileManager.default.removeItem(atPath: workspace) }
+        let server = try ServerProcess(data: workspace + "/data", arguments: ["--repository", workspace + "/repo", "--trust", workspace + "/trust"])
+        try TensorFile.writeNumPy(Tensor(shape: [2, 4], floats: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]), to: workspace + "/x.npy")
+        var result = WardenProcess.Output(status: -1, stdout: "", stderr: "")
+        for _ in 0..<100 {
+            result = try WardenProcess.run(["infer", "iris", "--input", "input=x.npy", "--server", server.url, "--output-dir", "out"], in: workspace)
+            if result.status == 0 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("iris@1"))
+        #expect(result.stdout.contains("probabilities  FP32 [2, 3]"))
+        let saved = try TensorFile.read(workspace + "/out/probabilities.npy")
+        #expect(saved.shape == [2, 3])
+
+        let missing = try WardenProcess.run(["infer", "nope", "--input", "input=x.npy", "--server", server.url], in: workspace)
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no model named 'nope'"))
+        #expect(server.stop() == 0)
+    }
+
+    @Test("SIGTERM finishes the request in flight before the server exits")
+    func gracefulShutdown() throws {
+        let workspace = try repository()
+        defer { try? FileManager.default.removeItem(atPath: workspace) }
+        let server = try ServerProcess(data: workspace + "/data", arguments: ["--repository", workspace + "/repo", "--trust", workspace + "/trust"])
+        for _ in 0..<200 {
+            if (try? String(contentsOf: URL(string: server.url + "/v2/health/ready")!, encoding: .utf8)) != nil { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        // A large binary request: 100,000 rows, long enough to be running when SIGTERM arrives.
+        let rows = 100_000
+        let header = Array(#"{"inputs":[{"name":"input","shape":[\#(rows),4],"datatype":"FP32","parameters":{"binary_data_size":\#(rows * 16)}}],"outputs":[{"name":"label","parameters":{"binary_data":true}}]}"#.utf8)
+        let values = [Float](repeating: 0.5, count: rows * 4).withUnsafeBytes { Array($0) }
+        let request = Array("POST /v2/models/iris/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nInference-Header-Content-Length: \(header.count)\r\nContent-Length: \(header.count + values.count)\r\n\r\n".utf8) + header + values
+        let fd = try sendRaw(port: server.port, request)
+        defer { close(fd) }
+        Thread.sleep(forTimeInterval: 0.2)
+        server.process.terminate()
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var reads = 0
+        while reads < 100_000 {
+            reads += 1
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        let status = String(decoding: response.prefix(12), as: UTF8.self)
+        #expect(status == "HTTP/1.1 200", "\(String(decoding: response.prefix(300), as: UTF8.self))")
+        #expect(response.count > rows * 8)  // the whole int64 label output arrived
+        #expect(server.stop() == 0)
+    }
+}
