@@ -50,33 +50,48 @@ struct ServingCLITests {
         #expect(server.stop() == 0)
     }
 
+    /// Sends `bytes` on a fresh connection and reads until the server closes it.
+    func exchange(port: Int, _ bytes: [UInt8]) throws -> [UInt8] {
+        let fd = try sendRaw(port: port, bytes)
+        defer { close(fd) }
+        return readAll(fd)
+    }
+
+    func readAll(_ fd: Int32) -> [UInt8] {
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<100_000 {
+            let count = read(fd, &buffer, buffer.count)
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        return response
+    }
+
     @Test("SIGTERM finishes the request in flight before the server exits")
     func gracefulShutdown() throws {
         let workspace = try repository()
         defer { try? FileManager.default.removeItem(atPath: workspace) }
         let server = try ServerProcess(data: workspace + "/data", arguments: ["--repository", workspace + "/repo", "--trust", workspace + "/trust"])
+        let probe = Array("GET /v2/health/ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
         for _ in 0..<200 {
-            if (try? String(contentsOf: URL(string: server.url + "/v2/health/ready")!, encoding: .utf8)) != nil { break }
+            if String(decoding: try exchange(port: server.port, probe).prefix(12), as: UTF8.self) == "HTTP/1.1 200" { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        // A large binary request: 100,000 rows, long enough to be running when SIGTERM arrives.
-        let rows = 100_000
+        // The request is in flight when SIGTERM arrives: its headers and half its body are sent, the rest after.
+        let rows = 10_000
         let header = Array(#"{"inputs":[{"name":"input","shape":[\#(rows),4],"datatype":"FP32","parameters":{"binary_data_size":\#(rows * 16)}}],"outputs":[{"name":"label","parameters":{"binary_data":true}}]}"#.utf8)
         let values = [Float](repeating: 0.5, count: rows * 4).withUnsafeBytes { Array($0) }
         let request = Array("POST /v2/models/iris/infer HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nInference-Header-Content-Length: \(header.count)\r\nContent-Length: \(header.count + values.count)\r\n\r\n".utf8) + header + values
-        let fd = try sendRaw(port: server.port, request)
+        let half = request.count / 2
+        let fd = try sendRaw(port: server.port, Array(request[..<half]))
         defer { close(fd) }
-        Thread.sleep(forTimeInterval: 0.2)
+        Thread.sleep(forTimeInterval: 0.3)
         server.process.terminate()
-        var response: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var reads = 0
-        while reads < 100_000 {
-            reads += 1
-            let count = read(fd, &buffer, buffer.count)
-            if count <= 0 { break }
-            response += buffer[0..<count]
-        }
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(server.process.isRunning)  // still waiting for the request in flight
+        _ = request[half...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let response = readAll(fd)
         let status = String(decoding: response.prefix(12), as: UTF8.self)
         #expect(status == "HTTP/1.1 200", "\(String(decoding: response.prefix(300), as: UTF8.self))")
         #expect(response.count > rows * 8)  // the whole int64 label output arrived

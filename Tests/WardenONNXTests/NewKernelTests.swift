@@ -99,8 +99,11 @@ import WardenCore
         expectWardenError(.invalidArgument, containing: "axes [0, -1] name an axis twice") {
             _ = try Self.run("Pad", [Self.row, Self.ints([1, 1, 1, 1]), nil, Self.ints([0, -1])])
         }
-        expectWardenError(.invalidArgument, containing: "is too large") {
+        expectWardenError(.invalidArgument, containing: "Pad 'n': pads [9223372036854775807, 1] are too large") {
             _ = try Self.run("Pad", [Self.row, Self.ints([Int64.max, 1])])
+        }
+        expectWardenError(.invalidArgument, containing: "the padded shape [0, 1099511627777] is too large") {
+            _ = try Self.run("Pad", [Tensor(shape: [0, 1], floats: []), Self.ints([0, 0, 0, 1 << 40])])
         }
         expectWardenError(.invalidArgument, containing: "Pad 'n': the attribute 'pads' is required") {
             _ = try Self.run("Pad", [Self.row], opset: 2)

@@ -59,7 +59,9 @@ enum LayoutKernels {
             }
             shape.append(out)
         }
-        guard let total = Shape.count(shape), total <= 1 << 28 else { throw context.fail("the padded shape \(shape) is too large") }
+        guard let total = Shape.count(shape), total <= 1 << 28, shape.allSatisfy({ $0 <= 1 << 28 }) else {
+            throw context.fail("the padded shape \(shape) is too large")
+        }
 
         // Per axis, the input coordinate of each output coordinate, or -1 for the constant.
         let maps: [[Int]] = (0..<rank).map { axis in
