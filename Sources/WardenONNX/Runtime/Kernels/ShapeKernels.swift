@@ -39,7 +39,13 @@ enum ShapeKernels {
         }
         table["Shape"] = { context, inputs in
             let x = try context.input(inputs, 0)
-            return [Tensor(shape: [x.shape.count], int64s: x.shape.map(Int64.init))]
+            // Opset 15 slices the shape with `start` and `end` (negative counts from the back, clamped).
+            let rank = x.shape.count
+            func clamp(_ value: Int) -> Int { min(max(value < 0 ? value + rank : value, 0), rank) }
+            let start = clamp(context.int("start", 0))
+            let end = max(start, clamp(context.int("end", rank)))
+            let dims = x.shape[start..<end].map(Int64.init)
+            return [Tensor(shape: [dims.count], int64s: dims)]
         }
         table["Transpose"] = { context, inputs in
             let x = try context.input(inputs, 0)
