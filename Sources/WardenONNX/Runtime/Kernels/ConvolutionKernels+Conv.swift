@@ -52,7 +52,8 @@ extension ConvolutionKernels {
 
         // Blocks of output positions: a multiple of the tile width that keeps the im2col block in cache, and at least one per thread.
         let threads = max(1, context.threads)
-        var block = max(kernel.nr, columnBudget / max(depth, 1) / kernel.nr * kernel.nr)
+        // With deep kernels (large K) the block stays at least 256 wide, or the packed weights would stream from memory once per narrow block.
+        var block = max(8 * kernel.nr, columnBudget / max(depth, 1) / kernel.nr * kernel.nr)
         if (positions + block - 1) / block < threads, positions >= threads * kernel.nr {
             block = ((positions + threads - 1) / threads + kernel.nr - 1) / kernel.nr * kernel.nr
         }

@@ -101,26 +101,62 @@ enum ConvolutionKernels {
         let (peh, pew) = size.count == 2 ? (pads.count == 4 ? (pads[2], pads[3]) : (0, 0)) : (0, pads.count == 2 ? pads[1] : 0)
         let xs = x.floats
         var out = [Float](repeating: 0, count: n * c * oh * ow)
-        for plane in 0..<(n * c) {
-            let base = plane * h * wd
-            for oy in 0..<oh {
-                for ox in 0..<ow {
-                    var best = -Float.infinity, sum: Float = 0, count = 0, padded = 0
-                    for ky in 0..<kh {
-                        let iy = oy * sh - ph + ky * dh
-                        for kx in 0..<kw {
-                            let ix = ox * sw - pw + kx * dw
-                            if iy >= 0, iy < h, ix >= 0, ix < wd {
-                                let value = xs[base + iy * wd + ix]
-                                best = max(best, value)
-                                sum += value
-                                count += 1
-                            } else if iy >= -ph, iy < h + peh, ix >= -pw, ix < wd + pew {
-                                padded += 1
+        let planes = n * c
+        // Planes are independent: spread them over the threads when there is enough work.
+        let threads = planes * oh * ow * kh * kw >= 1 << 16 ? context.threads : 1
+        xs.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { buffer in
+                guard let input = source.baseAddress, let output = buffer.baseAddress.map(SendablePointer.init) else { return }
+                Parallel.forEach(planes, threads: threads) { plane in
+                    let base = input + plane * h * wd
+                    let target = output.pointer + plane * oh * ow
+                    if !(average && includePad) {
+                        // The taps inside the input form a rectangle: clamp it once per output instead of testing every tap.
+                        func taps(_ origin: Int, _ dilation: Int, _ count: Int, _ limit: Int) -> Range<Int> {
+                            let low = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation
+                            let high = min(count, origin >= limit ? 0 : (limit - origin + dilation - 1) / dilation)
+                            return low..<max(low, high)
+                        }
+                        for oy in 0..<oh {
+                            let iy0 = oy * sh - ph
+                            let rows = taps(iy0, dh, kh, h)
+                            for ox in 0..<ow {
+                                let ix0 = ox * sw - pw
+                                let columns = taps(ix0, dw, kw, wd)
+                                var best = -Float.infinity, sum: Float = 0
+                                for ky in rows {
+                                    let line = base + (iy0 + ky * dh) * wd + ix0
+                                    for kx in columns {
+                                        let value = line[kx * dw]
+                                        best = max(best, value)
+                                        sum += value
+                                    }
+                                }
+                                target[oy * ow + ox] = average ? sum / Float(max(1, rows.count * columns.count)) : best
                             }
                         }
+                        return
                     }
-                    out[(plane * oh + oy) * ow + ox] = average ? sum / Float(max(1, includePad ? count + padded : count)) : best
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            var best = -Float.infinity, sum: Float = 0, count = 0, padded = 0
+                            for ky in 0..<kh {
+                                let iy = oy * sh - ph + ky * dh
+                                for kx in 0..<kw {
+                                    let ix = ox * sw - pw + kx * dw
+                                    if iy >= 0, iy < h, ix >= 0, ix < wd {
+                                        let value = base[iy * wd + ix]
+                                        best = max(best, value)
+                                        sum += value
+                                        count += 1
+                                    } else if iy >= -ph, iy < h + peh, ix >= -pw, ix < wd + pew {
+                                        padded += 1
+                                    }
+                                }
+                            }
+                            target[oy * ow + ox] = average ? sum / Float(max(1, includePad ? count + padded : count)) : best
+                        }
+                    }
                 }
             }
         }

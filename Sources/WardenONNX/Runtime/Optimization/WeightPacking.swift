@@ -31,7 +31,7 @@ enum WeightPacking {
         case "Conv":
             var plan = ConvolutionKernels.ConvPlan(kernel: kernel, relu: fused.relu)
             let group = Int(node.attribute.first { $0.name == "group" }?.i ?? 1)
-            if let w = constant(1), w.shape.count >= 3, group > 0, let m = w.shape.first, m > 0, m % group == 0, case .float(let values) = w.storage {
+            if let w = constant(1), w.shape.count == 3 || w.shape.count == 4, group > 0, let m = w.shape.first, m > 0, m % group == 0, case .float(let values) = w.storage {
                 let mg = m / group
                 let depth = values.count / m
                 plan.packedWeights = values.withUnsafeBufferPointer { buffer in
