@@ -99,7 +99,7 @@ struct InferenceController {
             }
             headerLength = length
         }
-        let parsed = try V2Request(body: Array(buffer.readableBytesView), headerLength: headerLength)
+        let parsed = try V2Request(body: Array(buffer.readableBytesView)[...], headerLength: headerLength)
         let outputs = try await served.infer(InferenceRequest(inputs: parsed.inputs, outputs: parsed.outputs?.map(\.name), timeout: parsed.timeout))
 
         let order = parsed.outputs ?? served.signature.outputs.map { V2Request.Output(name: $0.name, binary: nil) }

@@ -26,7 +26,7 @@ struct V2Request {
     ///   - body: the whole request body.
     ///   - headerLength: the `Inference-Header-Content-Length` value, when present.
     /// - Throws: `.invalidArgument` saying what is wrong, with the JSON path.
-    init(body: [UInt8], headerLength: Int?) throws {
+    init(body: ArraySlice<UInt8>, headerLength: Int?) throws {
         let jsonEnd: Int
         if let headerLength {
             guard headerLength >= 0, headerLength <= body.count else {
@@ -36,7 +36,7 @@ struct V2Request {
         } else {
             jsonEnd = body.count
         }
-        let root = try JSONField.parse(Array(body[0..<jsonEnd]), what: "the inference request", code: .invalidArgument)
+        let root = InferenceField(value: try InferenceJSON.parse(body[body.startIndex..<(body.startIndex + jsonEnd)], what: "the inference request"), path: "")
         _ = try root.object()
         id = try root.optionalField("id")?.string()
 
@@ -80,7 +80,7 @@ struct V2Request {
                     throw input.error("binary_data_size is \(binarySize), but only \(body.count - offset) bytes of binary data are left in the body")
                 }
                 do {
-                    storage = try TensorBytes.decode(body[offset..<(offset + binarySize)], type: type, count: count)
+                    storage = try TensorBytes.decode(body[(body.startIndex + offset)..<(body.startIndex + offset + binarySize)], type: type, count: count)
                 } catch let error as WardenError {
                     throw input.error(error.message)
                 }
@@ -120,28 +120,30 @@ struct V2Request {
     }
 
     /// `data` as JSON: flat or nested arrays, checked against the shape's element count.
-    static func decode(_ field: JSONField, type: TensorDataType, count: Int) throws -> Tensor.Storage {
-        var flat: [Any] = []
+    static func decode(_ field: InferenceField, type: TensorDataType, count: Int) throws -> Tensor.Storage {
+        var flat: [InferenceJSON] = []
         flat.reserveCapacity(count)
-        func flatten(_ value: Any, depth: Int) throws {
-            if let array = value as? [Any] {
-                guard depth < 32 else { throw field.error("is nested too deeply") }
-                for element in array { try flatten(element, depth: depth + 1) }
+        func flatten(_ value: InferenceJSON) {
+            if case .array(let values) = value {
+                for element in values { flatten(element) }
             } else {
                 flat.append(value)
             }
         }
-        try flatten(field.value, depth: 0)
+        flatten(field.value)
         guard flat.count == count else {
             throw field.error("holds \(flat.count) elements, but the shape needs \(count)")
         }
         func numbers<T>(_ convert: (Double) -> T?) throws -> [T] {
-            try flat.enumerated().map { index, value in
-                guard let number = JSONNumber.double(value), let converted = convert(number) else {
-                    throw field.error("element \(index) (\(value)) is not a \(type.v2Name) value")
+            var values: [T] = []
+            values.reserveCapacity(count)
+            for (index, value) in flat.enumerated() {
+                guard case .number(let number) = value, let converted = convert(number) else {
+                    throw field.error("element \(index) is not a \(type.v2Name) value")
                 }
-                return converted
+                values.append(converted)
             }
+            return values
         }
         func integer<T: FixedWidthInteger>(_: T.Type) -> (Double) -> T? {
             { $0.rounded() == $0 ? T(exactly: $0) : nil }
@@ -155,35 +157,16 @@ struct V2Request {
         case .uint8: return .uint8(try numbers(integer(UInt8.self)))
         case .bool:
             return .bool(try flat.enumerated().map { index, value in
-                guard let flag = JSONNumber.bool(value) else { throw field.error("element \(index) (\(value)) is not true or false") }
+                guard case .bool(let flag) = value else { throw field.error("element \(index) is not true or false") }
                 return flag
             })
         case .string:
             return .string(try flat.enumerated().map { index, value in
-                guard let text = value as? String else { throw field.error("element \(index) is not a string") }
+                guard case .string(let text) = value else { throw field.error("element \(index) is not a string") }
                 return text
             })
         default:
             throw field.error("\(type.v2Name) tensors are not supported by Warden's executor; send the datatype the model's input has")
         }
-    }
-}
-
-/// Numbers and booleans as JSONSerialization hands them over. Both arrive as
-/// NSNumber, and on Linux `as? Bool` and `as? Int` accept either; only the
-/// boolean's `objCType` (`c`) tells them apart.
-enum JSONNumber {
-    static func double(_ value: Any) -> Double? {
-        guard let number = value as? NSNumber, !isBool(number) else { return nil }
-        return number.doubleValue
-    }
-
-    static func bool(_ value: Any) -> Bool? {
-        guard let number = value as? NSNumber, isBool(number) else { return nil }
-        return number.boolValue
-    }
-
-    private static func isBool(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
     }
 }
