@@ -113,6 +113,11 @@ enum ConvolutionKernels {
                     if !(average && includePad) {
                         // The taps inside the input form a rectangle: clamp it once per output instead of testing every tap.
                         func taps(_ origin: Int, _ dilation: Int, _ count: Int, _ limit: Int) -> Range<Int> {
+                            if dilation == 1 {
+                                // No division in the common case: it cost more than the taps of a 2×2 window.
+                                let low = max(0, -origin)
+                                return low..<max(low, min(count, limit - origin))
+                            }
                             let low = origin >= 0 ? 0 : (-origin + dilation - 1) / dilation
                             let high = min(count, origin >= limit ? 0 : (limit - origin + dilation - 1) / dilation)
                             return low..<max(low, high)
@@ -123,16 +128,24 @@ enum ConvolutionKernels {
                             for ox in 0..<ow {
                                 let ix0 = ox * sw - pw
                                 let columns = taps(ix0, dw, kw, wd)
-                                var best = -Float.infinity, sum: Float = 0
-                                for ky in rows {
-                                    let line = base + (iy0 + ky * dh) * wd + ix0
-                                    for kx in columns {
-                                        let value = line[kx * dw]
-                                        best = max(best, value)
-                                        sum += value
+                                if average {
+                                    var sum: Float = 0
+                                    for ky in rows {
+                                        let line = base + (iy0 + ky * dh) * wd + ix0
+                                        for kx in columns { sum += line[kx * dw] }
                                     }
+                                    target[oy * ow + ox] = sum / Float(max(1, rows.count * columns.count))
+                                } else {
+                                    var best = -Float.infinity
+                                    for ky in rows {
+                                        let line = base + (iy0 + ky * dh) * wd + ix0
+                                        for kx in columns {
+                                            let value = line[kx * dw]
+                                            if value > best { best = value }
+                                        }
+                                    }
+                                    target[oy * ow + ox] = best
                                 }
-                                target[oy * ow + ox] = average ? sum / Float(max(1, rows.count * columns.count)) : best
                             }
                         }
                         return
