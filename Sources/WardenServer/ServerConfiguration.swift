@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var repositoryPollSeconds = 5
     /// Which registry versions serve: by default the one `production` names.
     public var servingPolicy = ServingPolicy()
+    /// Per-model policies that replace `servingPolicy` for those models.
+    public var servingPolicies: [String: ServingPolicy] = [:]
 
     public init() {}
 
@@ -34,7 +36,7 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     static let settings = [
         "data", "host", "port", "trust", "require_signature", "max_blob_size", "allow_anonymous_read", "max_request_size",
-        "repository", "model_control_mode", "load_models", "repository_poll_seconds", "serve_aliases", "serve_latest",
+        "repository", "model_control_mode", "load_models", "repository_poll_seconds", "serve_aliases", "serve_latest", "policies",
     ]
 
     /// Reads a YAML configuration file over the defaults.
@@ -101,6 +103,34 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "serve_latest":
                 guard let count = value as? Int, count >= 0 else { throw fail(key, "must be a whole number ≥ 0") }
                 configuration.servingPolicy.latest = count
+            case "policies":
+                guard let models = value as? [String: Any] else { throw fail(key, "must map model names to {aliases, latest, versions}") }
+                for (model, entry) in models {
+                    guard let settings = entry as? [String: Any] else { throw fail("\(key).\(model)", "must be a mapping with aliases, latest and/or versions") }
+                    var policy = ServingPolicy(aliases: [])
+                    for (setting, value) in settings {
+                        switch setting {
+                        case "aliases":
+                            guard let names = value as? [String] else { throw fail("\(key).\(model).aliases", "must be a list of alias names") }
+                            policy.aliases = names
+                        case "latest":
+                            guard let count = value as? Int, count >= 0 else { throw fail("\(key).\(model).latest", "must be a whole number ≥ 0") }
+                            policy.latest = count
+                        case "versions":
+                            guard let texts = value as? [Any] else { throw fail("\(key).\(model).versions", "must be a list of versions") }
+                            policy.versions = try texts.map { text in
+                                guard let version = SemanticVersion("\(text)") else { throw fail("\(key).\(model).versions", "'\(text)' is not a SemVer version such as 1.2.0") }
+                                return version
+                            }
+                        default:
+                            throw fail("\(key).\(model).\(setting)", "unknown setting; a policy has aliases, latest and versions")
+                        }
+                    }
+                    if policy.aliases.isEmpty, policy.latest == 0, policy.versions.isEmpty {
+                        throw fail("\(key).\(model)", "names no version to serve; give aliases, latest or versions")
+                    }
+                    configuration.servingPolicies[model] = policy
+                }
             case "max_blob_size":
                 guard let size = value as? Int, size > 0 else { throw fail(key, "must be a positive number of bytes") }
                 configuration.maximumBlobSize = Int64(size)

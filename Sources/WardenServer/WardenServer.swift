@@ -87,7 +87,7 @@ public struct WardenServer: Sendable {
                 pollInterval: .seconds(configuration.repositoryPollSeconds), startupModels: configuration.loadModels, logger: logger
             )
         } else {
-            source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, logger: logger)
+            source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, policies: configuration.servingPolicies, logger: logger)
         }
         let serving = Serving(server: server, source: source, metrics: metrics)
         return WardenServer(configuration: configuration, registry: registry, serving: serving, prometheus: prometheus, logger: logger)

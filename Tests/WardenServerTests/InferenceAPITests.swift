@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 import WardenCore
 import WardenServer
+import WardenServing
 import WardenTestSupport
 
 /// The Open Inference Protocol over a live server on loopback, serving registry
@@ -210,5 +211,43 @@ struct InferenceAPITests {
             #expect(again.status == .ok)
             _ = try await waitServing("1.0.0", client)
         }
+    }
+}
+
+@Suite("Serving policies")
+struct ServingPolicyTests {
+    @Test("a per-model policy serves production and the latest releases; versioned URLs reach each")
+    func latestAndAlias() async throws {
+        try await ServerHarness.run({ $0.servingPolicies = ["iris": ServingPolicy(aliases: ["production"], latest: 2)] }) { harness, client in
+            let api = InferenceAPITests()
+            try await api.publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+            let path = try harness.model("logreg-a.onnx", card: InferenceAPITests.card, as: "iris-110")
+            let published = try await harness.publish("iris", try await harness.prepare(path, version: "1.1.0", client: client), client: client)
+            #expect(published.status == .created)
+            var served: [String] = []
+            for _ in 0..<250 where served.count < 2 {
+                let metadata = try? harness.json(try await client.send(uri: "/v2/models/iris", method: .get))
+                served = (metadata?["versions"] as? [String]) ?? []
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(served == ["1.0.0", "1.1.0"])
+            let unversioned = try harness.json(try await api.post(client, "/v2/models/iris/infer", Array(InferenceAPITests.request.utf8)))
+            #expect(unversioned["model_version"] as? String == "1.0.0")  // production
+            let versioned = try harness.json(try await api.post(client, "/v2/models/iris/versions/1.1.0/infer", Array(InferenceAPITests.request.utf8)))
+            #expect(versioned["model_version"] as? String == "1.1.0")
+        }
+    }
+
+    @Test("policies in the configuration file, with errors naming the key")
+    func configuration() throws {
+        let directory = try TemporaryDirectory("warden-config")
+        defer { directory.remove() }
+        let good = try directory.write("good.yaml", "policies:\n  iris:\n    aliases: [production, staging]\n    latest: 2\n    versions: [1.0.0]\n")
+        let parsed = try ServerConfiguration.load(file: good)
+        #expect(parsed.servingPolicies["iris"] == ServingPolicy(aliases: ["production", "staging"], latest: 2, versions: [SemanticVersion("1.0.0")!]))
+        let bad = try directory.write("bad.yaml", "policies:\n  iris:\n    versions: [one]\n")
+        expectWardenError(.invalidArgument, containing: "policies.iris.versions: 'one' is not a SemVer version") { _ = try ServerConfiguration.load(file: bad) }
+        let empty = try directory.write("empty.yaml", "policies:\n  iris: {}\n")
+        expectWardenError(.invalidArgument, containing: "policies.iris: names no version to serve") { _ = try ServerConfiguration.load(file: empty) }
     }
 }
