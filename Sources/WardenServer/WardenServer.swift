@@ -152,7 +152,7 @@ public struct WardenServer: Sendable {
         ).addRoutes(to: router)
         let serving = serving
         let prometheus = prometheus
-        router.get("metrics") { _, _ in
+        router.on(.getMetrics) { _, _ in
             serving.recordGauges()
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"

@@ -24,25 +24,25 @@ struct InferenceController {
     let allowAnonymousRead: Bool
 
     func addRoutes(to router: Router<WardenRequestContext>) {
-        let v2 = router.group("v2").add(middleware: V2ErrorMiddleware())
-        v2.get { _, _ in
+        // Paths in the table are absolute: the group adds only the V2 error shape.
+        let v2 = router.group().add(middleware: V2ErrorMiddleware())
+        v2.on(.v2ServerMetadata) { _, _ in
             JSONBody.response(["name": "warden", "version": WardenVersion.current, "extensions": ["binary_tensor_data", "model_repository", "statistics", "model_configuration"]])
         }
-        v2.get("health/live") { _, _ in JSONBody.response(["live": true]) }
-        v2.get("health/ready") { _, _ in
+        v2.on(.v2ServerLive) { _, _ in JSONBody.response(["live": true]) }
+        v2.on(.v2ServerReady) { _, _ in
             guard serving.source.isReady else { throw WardenError(.unavailable, "the server is still loading its models") }
             return JSONBody.response(["ready": true])
         }
-        v2.get("models/stats") { _, _ in statistics(serving.server.readyVersions) }
+        v2.on(.v2AllModelStats) { _, _ in statistics(serving.server.readyVersions) }
         for versioned in [false, true] {
-            let base = versioned ? "models/:model/versions/:version" : "models/:model"
-            v2.get(RouterPath(base)) { _, context in try metadata(context, versioned: versioned) }
-            v2.get(RouterPath(base + "/ready")) { _, context in
+            v2.on(versioned ? .v2ModelVersionMetadata : .v2ModelMetadata) { _, context in try metadata(context, versioned: versioned) }
+            v2.on(versioned ? .v2ModelVersionReady : .v2ModelReady) { _, context in
                 let served = try lookup(context, versioned: versioned)
                 return JSONBody.response(["name": served.model, "version": served.version, "ready": true])
             }
-            v2.get(RouterPath(base + "/config")) { _, context in try configuration(lookup(context, versioned: versioned)) }
-            v2.get(RouterPath(base + "/stats")) { _, context in
+            v2.on(versioned ? .v2ModelVersionConfig : .v2ModelConfig) { _, context in try configuration(lookup(context, versioned: versioned)) }
+            v2.on(versioned ? .v2ModelVersionStats : .v2ModelStats) { _, context in
                 let model = try context.parameters.require("model")
                 if versioned { return statistics([try lookup(context, versioned: true)]) }
                 guard let versions = serving.server.versions(of: model) else {
@@ -50,15 +50,15 @@ struct InferenceController {
                 }
                 return statistics(versions.ready)
             }
-            v2.post(RouterPath(base + "/infer")) { request, context in try await infer(request, context, versioned: versioned) }
+            v2.on(versioned ? .v2ModelVersionInfer : .v2ModelInfer) { request, context in try await infer(request, context, versioned: versioned) }
         }
 
-        let repository = v2.group("repository").add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: allowAnonymousRead))
-        repository.post("index") { request, _ in
+        let repository = v2.add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: allowAnonymousRead))
+        repository.on(.v2RepositoryIndex) { request, _ in
             var onlyReady = false
             let buffer = try await request.body.collect(upTo: 1 << 16)
             if buffer.readableBytes > 0 {
-                let root = try JSONField.parse(Array(buffer.readableBytesView), what: "the index request", code: .invalidArgument)
+                let root = InferenceField(value: try InferenceJSON.parse(Array(buffer.readableBytesView)[...], what: "the index request"), path: "")
                 onlyReady = try root.optionalField("ready")?.bool() ?? false
             }
             let rows: [[String: Any]] = serving.server.index().filter { !onlyReady || $0.state == .ready }.map {
@@ -66,14 +66,14 @@ struct InferenceController {
             }
             return JSONBody.response(rows)
         }
-        repository.post("models/:model/load") { _, context in
+        repository.on(.v2RepositoryLoad) { _, context in
             try context.require(.deployer)
             let model = try context.parameters.require("model")
             try await serving.source.load(model: model)
             _ = try serving.server.lookup(model: model, version: nil)  // a refused load answers with its reason
             return JSONBody.response([String: Any]())
         }
-        repository.post("models/:model/unload") { _, context in
+        repository.on(.v2RepositoryUnload) { _, context in
             try context.require(.deployer)
             try await serving.source.unload(model: context.parameters.require("model"))
             return JSONBody.response([String: Any]())

@@ -22,6 +22,14 @@ public enum Endpoint: String, CaseIterable, Sendable {
     case headBlob, getBlob, putBlob
     // The event log and tokens.
     case listEvents, listTokens, createToken, revokeToken
+    // Prometheus metrics.
+    case getMetrics
+    // The Open Inference Protocol (KServe V2) with Triton's extensions, under /v2.
+    case v2ServerMetadata, v2ServerLive, v2ServerReady, v2AllModelStats
+    case v2ModelMetadata, v2ModelVersionMetadata, v2ModelReady, v2ModelVersionReady
+    case v2ModelConfig, v2ModelVersionConfig, v2ModelStats, v2ModelVersionStats
+    case v2ModelInfer, v2ModelVersionInfer
+    case v2RepositoryIndex, v2RepositoryLoad, v2RepositoryUnload
 
     /// The OpenAPI `operationId`.
     public var operationID: String { rawValue }
@@ -70,6 +78,26 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .listTokens: (.get, "/api/v1/tokens")
         case .createToken: (.post, "/api/v1/tokens")
         case .revokeToken: (.delete, "/api/v1/tokens/:id")
+
+        case .getMetrics: (.get, "/metrics")
+
+        case .v2ServerMetadata: (.get, "/v2")
+        case .v2ServerLive: (.get, "/v2/health/live")
+        case .v2ServerReady: (.get, "/v2/health/ready")
+        case .v2AllModelStats: (.get, "/v2/models/stats")
+        case .v2ModelMetadata: (.get, "/v2/models/:model")
+        case .v2ModelVersionMetadata: (.get, "/v2/models/:model/versions/:version")
+        case .v2ModelReady: (.get, "/v2/models/:model/ready")
+        case .v2ModelVersionReady: (.get, "/v2/models/:model/versions/:version/ready")
+        case .v2ModelConfig: (.get, "/v2/models/:model/config")
+        case .v2ModelVersionConfig: (.get, "/v2/models/:model/versions/:version/config")
+        case .v2ModelStats: (.get, "/v2/models/:model/stats")
+        case .v2ModelVersionStats: (.get, "/v2/models/:model/versions/:version/stats")
+        case .v2ModelInfer: (.post, "/v2/models/:model/infer")
+        case .v2ModelVersionInfer: (.post, "/v2/models/:model/versions/:version/infer")
+        case .v2RepositoryIndex: (.post, "/v2/repository/index")
+        case .v2RepositoryLoad: (.post, "/v2/repository/models/:model/load")
+        case .v2RepositoryUnload: (.post, "/v2/repository/models/:model/unload")
         }
     }
 
