@@ -76,6 +76,14 @@ public struct WardenServer: Sendable {
         // Serving always requires a trusted signature, even when the registry accepts unsigned versions.
         let loader = VersionLoader(trust: trust, requireSignature: true, metrics: metrics, logger: logger)
         let server = ModelServer()
+        // Checkouts of served versions; like tmp/, nothing in it outlives a run.
+        let checkouts = (data as NSString).appendingPathComponent("serving")
+        try? FileManager.default.removeItem(atPath: checkouts)
+        do {
+            try FileManager.default.createDirectory(atPath: checkouts, withIntermediateDirectories: true)
+        } catch {
+            throw WardenError(.ioFailure, "cannot create '\(checkouts)': \(error.localizedDescription)", cause: error)
+        }
         let source: any ModelSource
         if let repository = configuration.repository {
             var isDirectory: ObjCBool = false
@@ -83,11 +91,11 @@ public struct WardenServer: Sendable {
                 throw WardenError(.pathNotFound, "the model repository '\(repository)' is not a directory; it holds <model>/<version>/ folders")
             }
             source = RepositoryModelSource(
-                root: repository, mode: configuration.modelControlMode, server: server, loader: loader, scratch: scratch,
+                root: repository, mode: configuration.modelControlMode, server: server, loader: loader, scratch: checkouts,
                 pollInterval: .seconds(configuration.repositoryPollSeconds), startupModels: configuration.loadModels, logger: logger
             )
         } else {
-            source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, policies: configuration.servingPolicies, logger: logger)
+            source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, policies: configuration.servingPolicies, checkouts: checkouts, logger: logger)
         }
         let serving = Serving(server: server, source: source, metrics: metrics)
         return WardenServer(configuration: configuration, registry: registry, serving: serving, prometheus: prometheus, logger: logger)

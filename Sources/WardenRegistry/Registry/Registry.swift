@@ -172,13 +172,14 @@ public final class Registry: Sendable {
     /// Lays a stored version out as its model directory (hard links to its blobs) in a fresh
     /// scratch directory, for a server to verify and load. The caller removes it when done.
     /// - Throws: `.ioFailure`; `.notFound` when a blob is missing.
-    public func checkout(_ version: VersionRecord) throws -> String {
-        try layOut(version.files, label: "serve-\(version.model)-\(version.version)")
+    /// - Parameter parent: where the checkout goes (default: the registry's scratch directory).
+    public func checkout(_ version: VersionRecord, in parent: String? = nil) throws -> String {
+        try layOut(version.files, label: "\(version.model)-\(version.version)", in: parent)
     }
 
     /// Hard-links a version's blobs into a fresh scratch directory laid out as the model.
-    func layOut(_ files: [FileEntry], label: String) throws -> String {
-        let directory = (configuration.scratchDirectory as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
+    func layOut(_ files: [FileEntry], label: String, in parent: String? = nil) throws -> String {
+        let directory = ((parent ?? configuration.scratchDirectory) as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {

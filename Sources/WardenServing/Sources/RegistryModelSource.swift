@@ -29,14 +29,18 @@ public final class RegistryModelSource: ModelSource {
     public let defaultPolicy: ServingPolicy
     public let policies: [String: ServingPolicy]
     public let pollInterval: Duration
+    /// Where verified checkouts of served versions live (hard links to the blobs).
+    public let checkouts: String?
     let logger: Logger
     private let gate = SyncGate()
     private let ready = ReadyFlag()
 
     public init(
         registry: Registry, server: ModelServer, loader: VersionLoader, defaultPolicy: ServingPolicy = ServingPolicy(),
-        policies: [String: ServingPolicy] = [:], pollInterval: Duration = .milliseconds(100), logger: Logger = Logger(label: "warden.serving")
+        policies: [String: ServingPolicy] = [:], pollInterval: Duration = .milliseconds(100), checkouts: String? = nil,
+        logger: Logger = Logger(label: "warden.serving")
     ) {
+        self.checkouts = checkouts
         self.registry = registry
         self.server = server
         self.loader = loader
@@ -133,8 +137,9 @@ public final class RegistryModelSource: ModelSource {
                 do {
                     let registry = registry
                     let loader = loader
+                    let checkouts = checkouts
                     let served = try await offload { () throws -> ServedVersion in
-                        let checkout = try registry.checkout(record)
+                        let checkout = try registry.checkout(record, in: checkouts)
                         let bundle = try record.bundle.map { try SignatureBundle(json: Array($0.utf8)) }
                         return try loader.load(model: model, version: label, checkout: checkout, bundle: bundle, expectedDigest: record.manifestDigest)
                     }
