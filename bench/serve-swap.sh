@@ -52,14 +52,29 @@ run 600s > "$OUT/during" &
 WRK=$!
 sleep 1
 start=$(date +%s.%N)
+: > "$OUT/swap-ms"
 for i in $(seq "$SWAPS"); do
-  "$WARDEN" alias set mlp production "1.0.$((i % 2))" >/dev/null
-  sleep 0.2
+  target="1.0.$((i % 2))"
+  "$WARDEN" alias set mlp production "$target" >/dev/null
+  # From the alias move returning to the first answer from the target version.
+  python3 - "$PORT" "$target" "$OUT/mlp.json" >> "$OUT/swap-ms" <<'PY'
+import http.client, json, sys, time
+port, target, body = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read()
+start = time.perf_counter()
+connection = http.client.HTTPConnection("127.0.0.1", port)
+for _ in range(5000):
+    connection.request("POST", "/v2/models/mlp/infer", body)
+    if json.loads(connection.getresponse().read()).get("model_version") == target:
+        break
+print(f"{(time.perf_counter() - start) * 1000:.1f}")
+PY
+  sleep 0.1
 done
 elapsed=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 kill -INT $WRK; wait $WRK 2>/dev/null || true
 during=$(cat "$OUT/during")
 loads=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep 'warden_model_loads_total{model="mlp",outcome="loaded"}' | awk '{print $2}')
 echo "swaps: $SWAPS alias moves in ${elapsed}s, $loads verified loads, $CONNECTIONS connections"
+echo "alias move to first answer from the new version, ms: $(sort -n "$OUT/swap-ms" | awk '{a[NR]=$1} END {printf "median %s, p90 %s, max %s", a[int((NR+1)/2)], a[int(NR*0.9)], a[NR]}')"
 echo "before: $before"
 echo "during: $during"
