@@ -193,7 +193,10 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenRegistryTests",
-            dependencies: ["WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
+            dependencies: [
+                "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -49,7 +49,9 @@ public struct WardenServer: Sendable {
         let blobs = try FileSystemBlobStore(root: (data as NSString).appendingPathComponent("blobs"))
         let stale = blobs.removeStaleUploads(olderThan: 0)
         if stale > 0 { logger.notice("removed \(stale) interrupted upload(s) from a previous run") }
-        let metadata = try SQLiteMetadataStore(path: (data as NSString).appendingPathComponent("warden.db"))
+        // Every change is appended to the Merkle audit log, signed with DATA/audit.key.
+        let audit = try AuditLog.openOrCreate(directory: data)
+        let metadata = try SQLiteMetadataStore(path: (data as NSString).appendingPathComponent("warden.db"), audit: audit)
 
         var trust: TrustPolicy?
         let trustDirectory = configuration.effectiveTrustDirectory

@@ -35,7 +35,7 @@ extension SQLiteMetadataStore {
             )
             let move = AliasMove(model: model, alias: alias, from: current?.version, to: to, actor: actor, at: now)
             try Self.record(db, move, modelID: modelID, fromID: current?.versionID, toID: targetID)
-            try Self.appendEvent(
+            try self.appendEvent(
                 db, .aliasSet, model: model, version: to, alias: alias, actor: actor, at: now,
                 detail: ["from": current?.version.description, "to": to.description]
             )
@@ -63,7 +63,7 @@ extension SQLiteMetadataStore {
             try db.execute(sql: "DELETE FROM aliases WHERE model_id = ? AND alias = ?", arguments: [modelID, alias])
             let move = AliasMove(model: model, alias: alias, from: current.version, to: nil, actor: actor, at: now)
             try Self.record(db, move, modelID: modelID, fromID: current.versionID, toID: nil)
-            try Self.appendEvent(
+            try self.appendEvent(
                 db, .aliasDeleted, model: model, version: current.version, alias: alias, actor: actor, at: now,
                 detail: ["from": current.version.description, "to": nil]
             )

@@ -18,7 +18,7 @@ extension SQLiteMetadataStore {
                 arguments: [name, description, Self.jsonArray(tags), Self.millis(now), Self.millis(now), actor]
             )
             try Self.replaceTags(db, modelID: db.lastInsertedRowID, tags)
-            try Self.appendEvent(db, .modelCreated, model: name, actor: actor, at: now, detail: ["description": description, "tags": tags])
+            try self.appendEvent(db, .modelCreated, model: name, actor: actor, at: now, detail: ["description": description, "tags": tags])
             return ModelRecord(name: name, description: description, tags: tags, createdAt: now, updatedAt: now, createdBy: actor)
         }
     }
@@ -89,7 +89,7 @@ extension SQLiteMetadataStore {
                 sql: "UPDATE models SET description = ?, tags = ?, updated_at = ? WHERE id = ?",
                 arguments: [model.description, Self.jsonArray(model.tags), Self.millis(now), id]
             )
-            try Self.appendEvent(db, .modelUpdated, model: name, actor: actor, at: now, detail: detail)
+            try self.appendEvent(db, .modelUpdated, model: name, actor: actor, at: now, detail: detail)
             return model
         }
     }
@@ -107,7 +107,7 @@ extension SQLiteMetadataStore {
                 )
             }
             try db.execute(sql: "DELETE FROM models WHERE id = ?", arguments: [id])
-            try Self.appendEvent(db, .modelDeleted, model: name, actor: actor, at: now)
+            try self.appendEvent(db, .modelDeleted, model: name, actor: actor, at: now)
         }
     }
 

@@ -16,8 +16,27 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v1") { db in
             try db.execute(sql: schemaV1)
         }
+        migrator.registerMigration("v2-audit") { db in
+            try db.execute(sql: schemaV2Audit)
+        }
         return migrator
     }
+
+    /// The audit log: one row per event, in tree order, with the checkpoint signed after it,
+    /// and the Merkle frontier that lets the next append compute the root in O(log n).
+    private static let schemaV2Audit = """
+        CREATE TABLE audit_entries (
+            leaf_index INTEGER PRIMARY KEY,
+            sequence   INTEGER NOT NULL UNIQUE,
+            entry      TEXT NOT NULL,
+            checkpoint TEXT NOT NULL
+        );
+        CREATE TABLE audit_state (
+            id       INTEGER PRIMARY KEY CHECK (id = 1),
+            size     INTEGER NOT NULL,
+            frontier TEXT NOT NULL
+        );
+        """
 
     private static let schemaV1 = """
         CREATE TABLE models (

@@ -16,7 +16,7 @@ extension SQLiteMetadataStore {
             )
             let id = db.lastInsertedRowID
             // The event never carries the hash: the log is readable by more people than the token table.
-            try Self.appendEvent(
+            try self.appendEvent(
                 db, .tokenCreated, model: nil, actor: actor, at: now, detail: ["id": id, "name": name, "role": role.description]
             )
             return TokenRecord(id: id, name: name, role: role, secretHash: secretHash, createdAt: now, createdBy: actor)
@@ -45,7 +45,7 @@ extension SQLiteMetadataStore {
             if token.isRevoked { return token }
             try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE id = ?", arguments: [Self.millis(now), id])
             token.revokedAt = now
-            try Self.appendEvent(db, .tokenRevoked, model: nil, actor: actor, at: now, detail: ["id": id, "name": token.name])
+            try self.appendEvent(db, .tokenRevoked, model: nil, actor: actor, at: now, detail: ["id": id, "name": token.name])
             return token
         }
     }

@@ -71,7 +71,7 @@ extension SQLiteMetadataStore {
                     )
                 }
             }
-            try Self.appendEvent(
+            try self.appendEvent(
                 db, .versionCreated, model: new.model, version: new.version, actor: actor, at: now,
                 detail: [
                     "manifest": new.manifestDigest.description, "files": new.files.count,
@@ -99,7 +99,7 @@ extension SQLiteMetadataStore {
             )
             record.yanked = yanked
             record.yankReason = reason
-            try Self.appendEvent(
+            try self.appendEvent(
                 db, yanked ? .versionYanked : .versionUnyanked, model: model, version: record.version, actor: actor, at: now,
                 detail: yanked ? ["reason": reason] : [:]
             )

@@ -23,12 +23,16 @@ public final class SQLiteMetadataStore: MetadataStore {
     public let path: String
     let database: DatabasePool
     let logger: Logger
+    /// Appends every event to the Merkle audit log in the event's transaction; nil keeps no audit log.
+    public let audit: AuditLog?
 
     /// Opens (creating when missing) the database at `path` and brings its schema up to date.
+    /// With `audit`, events not yet in the audit log (from a store opened without one) are appended first.
     /// - Throws: `.ioFailure` when the file cannot be opened or migrated.
-    public init(path: String, logger: Logger = Logger(label: "warden.registry.sqlite")) throws {
+    public init(path: String, audit: AuditLog? = nil, logger: Logger = Logger(label: "warden.registry.sqlite")) throws {
         self.path = path
         self.logger = logger
+        self.audit = audit
         var configuration = Configuration()
         configuration.label = "warden.metadata"
         configuration.foreignKeysEnabled = true
@@ -47,6 +51,10 @@ public final class SQLiteMetadataStore: MetadataStore {
             try migrator.migrate(database)
             if !pending.isEmpty {
                 logger.info("metadata schema migrated", metadata: ["path": "\(path)"])
+            }
+            if let audit {
+                let added = try database.write { db in try Self.backfillAudit(db, audit) }
+                if added > 0 { logger.notice("appended \(added) earlier event(s) to the audit log") }
             }
         } catch let error as DatabaseError {
             throw WardenError(
@@ -98,17 +106,24 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     // MARK: Events
 
-    /// Appends an event in the caller's transaction and returns its sequence.
+    /// Appends an event, and its audit log entry, in the caller's transaction and returns its sequence.
     @discardableResult
-    static func appendEvent(
+    func appendEvent(
         _ db: Database, _ kind: RegistryEvent.Kind, model: String?, version: SemanticVersion? = nil, alias: String? = nil,
         actor: String, at: Date, detail: [String: Any?] = [:]
     ) throws -> Int64 {
         try db.execute(
             sql: "INSERT INTO events (kind, model, version, alias, actor, at, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [kind.rawValue, model, version?.description, alias, actor, millis(at), json(detail)]
+            arguments: [kind.rawValue, model, version?.description, alias, actor, Self.millis(at), Self.json(detail)]
         )
-        return db.lastInsertedRowID
+        let sequence = db.lastInsertedRowID
+        if let audit {
+            try Self.appendAudit(db, audit, sequence: sequence, entry: Self.auditEntry(
+                sequence: sequence, kind: kind.rawValue, model: model, version: version?.description, alias: alias,
+                actor: actor, at: Self.millis(at), detail: Self.json(detail)
+            ))
+        }
+        return sequence
     }
 
     // MARK: Values
