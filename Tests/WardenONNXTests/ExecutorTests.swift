@@ -22,22 +22,7 @@ import WardenCore
 
     @Test(arguments: cases)
     func matchesOnnxRuntime(name: String, model: String) throws {
-        let executor = try Executor(model: ONNXModel(contentsOf: model))
-        let input = try TensorFile.read(Fixture.path("runtime/\(name)/input.npy"))
-        let outputs = try executor.run([executor.signature.inputs[0].name: input])
-        for spec in executor.signature.outputs {
-            let expected = try TensorFile.read(Fixture.path("runtime/\(name)/\(spec.name).npy"))
-            let actual = try #require(outputs[spec.name])
-            #expect(actual.shape == expected.shape, "\(spec.name)")
-            #expect(actual.dataType == expected.dataType, "\(spec.name)")
-            if case .int64(let labels) = expected.storage {
-                #expect(actual.int64s == labels, "\(spec.name)")
-            } else {
-                for (a, e) in zip(actual.floats, expected.floats) {
-                    #expect(abs(a - e) <= 1e-7 + 1e-3 * abs(e) || (a.isNaN && e.isNaN), "\(spec.name): \(a) vs \(e)")
-                }
-            }
-        }
+        try expectMatchesOnnxRuntime(name, model: model, atol: 1e-7)
     }
 
     @Test func unsupportedOpsAreListedInOneError() throws {
