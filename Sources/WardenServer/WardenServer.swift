@@ -94,7 +94,8 @@ public struct WardenServer: Sendable {
             }
             source = RepositoryModelSource(
                 root: repository, mode: configuration.modelControlMode, server: server, loader: loader, scratch: checkouts,
-                pollInterval: .seconds(configuration.repositoryPollSeconds), startupModels: configuration.loadModels, logger: logger
+                pollInterval: .seconds(configuration.repositoryPollSeconds), startupModels: configuration.loadModels,
+                metadata: metadata, logger: logger
             )
         } else {
             source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, policies: configuration.servingPolicies, checkouts: checkouts, logger: logger)

@@ -35,6 +35,7 @@ import WardenRegistry
         try await step(.aliasDeleted) { _ = try await store.deleteAlias(model: "fraud", alias: "canary", actor: "bob") }
         try await step(.tokenCreated) { _ = try await store.createToken(name: "ci", role: .publisher, secretHash: sha("s"), actor: "admin") }
         try await step(.tokenRevoked) { _ = try await store.revokeToken(id: 1, actor: "admin") }
+        try await step(.modelLoadRefused) { try await store.recordLoadRefusal(model: "fraud", version: "1.1.0", reason: "not signed", actor: "server") }
         return expected
     }
 

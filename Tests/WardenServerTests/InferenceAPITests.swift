@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import WardenCore
+import WardenRegistry
 import WardenServer
 import WardenServing
 import WardenTestSupport
@@ -191,6 +192,11 @@ struct InferenceAPITests {
             #expect(still["model_version"] as? String == "1.1.0")
             let metrics = String(buffer: try await client.send(uri: "/metrics", method: .get).body)
             #expect(metrics.contains(#"warden_model_loads_total{model="iris",outcome="refused"} 1"#))
+            // The refusal is an event, and so an entry of the audit log.
+            let events = String(buffer: try await client.send(uri: "/api/v1/events", method: .get, headers: harness.headers(harness.adminToken)).body)
+            #expect(events.contains("model.load_refused"))
+            let audited = try await harness.server.registry.metadata.auditEntriesText()
+            #expect(audited.contains { $0.contains(#""action":"model.load_refused""#) && $0.contains("not signed") })
         }
     }
 
@@ -250,5 +256,13 @@ struct ServingPolicyTests {
         expectWardenError(.invalidArgument, containing: "policies.iris.versions: 'one' is not a SemVer version") { _ = try ServerConfiguration.load(file: bad) }
         let empty = try directory.write("empty.yaml", "policies:\n  iris: {}\n")
         expectWardenError(.invalidArgument, containing: "policies.iris: names no version to serve") { _ = try ServerConfiguration.load(file: empty) }
+    }
+}
+
+extension MetadataStore {
+    /// The audit entries' texts, when the store keeps an audit log.
+    func auditEntriesText() async throws -> [String] {
+        guard let sqlite = self as? SQLiteMetadataStore else { return [] }
+        return try await sqlite.auditEntries().map(\.entry)
     }
 }

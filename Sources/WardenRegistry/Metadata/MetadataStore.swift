@@ -61,6 +61,12 @@ public protocol MetadataStore: Sendable {
     /// - Throws: `.notFound`.
     func revokeToken(id: Int64, actor: String) async throws -> TokenRecord
 
+    // MARK: Serving
+
+    /// Records that a server refused to load `model` at `version` (a registry SemVer or a
+    /// repository folder name), and why: an event, and so an audit entry.
+    func recordLoadRefusal(model: String, version: String, reason: String, actor: String) async throws
+
     // MARK: Events
 
     /// Events with a sequence above `sequence`, oldest first, at most `limit`.

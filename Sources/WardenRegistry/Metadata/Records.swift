@@ -209,6 +209,8 @@ public struct RegistryEvent: Sendable, Hashable {
         case aliasDeleted = "alias.deleted"
         case tokenCreated = "token.created"
         case tokenRevoked = "token.revoked"
+        /// A server refused to load a version: unsigned, tampered or untrusted.
+        case modelLoadRefused = "model.load_refused"
     }
 
     /// Strictly increasing, without gaps in commit order.

@@ -146,6 +146,9 @@ public final class RegistryModelSource: ModelSource {
                     loaded.append(served)
                 } catch let failure as VersionLoader.Failure {
                     server.loadFailed(model: model, version: label, reason: failure.description)
+                    if failure.stage == .refused {
+                        try? await metadata.recordLoadRefusal(model: model, version: label, reason: failure.error.message, actor: "server")
+                    }
                 } catch let error as WardenError {
                     server.loadFailed(model: model, version: label, reason: "load failed: \(error.message)")
                 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 import WardenCore
+import WardenRegistry
 
 /// Triton's model control modes, under Triton's flag name `--model-control-mode`.
 public enum ModelControlMode: String, Sendable, CaseIterable {
@@ -32,6 +33,8 @@ public final class RepositoryModelSource: ModelSource {
     /// In explicit mode, the models loaded at start (Triton's `--load-model`).
     public let startupModels: [String]
     let scratch: String
+    /// Where refusals are recorded (the registry's store, so they reach the audit log).
+    let metadata: (any MetadataStore)?
     let logger: Logger
     private let gate = SyncGate()
     private let ready = ReadyFlag()
@@ -40,8 +43,10 @@ public final class RepositoryModelSource: ModelSource {
 
     public init(
         root: String, mode: ModelControlMode, server: ModelServer, loader: VersionLoader, scratch: String,
-        latest: Int = 1, pollInterval: Duration = .seconds(5), startupModels: [String] = [], logger: Logger = Logger(label: "warden.serving")
+        latest: Int = 1, pollInterval: Duration = .seconds(5), startupModels: [String] = [], metadata: (any MetadataStore)? = nil,
+        logger: Logger = Logger(label: "warden.serving")
     ) {
+        self.metadata = metadata
         self.root = root
         self.mode = mode
         self.server = server
@@ -145,6 +150,9 @@ public final class RepositoryModelSource: ModelSource {
                     fingerprints.withLock { $0["\(model)/\(version.name)"] = digestHint }
                 } catch let failure as VersionLoader.Failure {
                     server.loadFailed(model: model, version: version.name, reason: failure.description)
+                    if failure.stage == .refused {
+                        try? await metadata?.recordLoadRefusal(model: model, version: version.name, reason: failure.error.message, actor: "server")
+                    }
                 }
             }
             let keep = Set(loaded.map(\.version))

@@ -64,3 +64,15 @@ extension SQLiteMetadataStore {
         try await read { db in try Int.fetchOne(db, sql: "SELECT size FROM audit_state WHERE id = 1") }
     }
 }
+
+extension SQLiteMetadataStore {
+    public func recordLoadRefusal(model: String, version: String, reason: String, actor: String) async throws {
+        let now = Self.now()
+        try await write { db in
+            try self.appendEvent(
+                db, .modelLoadRefused, model: model, version: SemanticVersion(version), actor: actor, at: now,
+                detail: ["version": version, "reason": reason]
+            )
+        }
+    }
+}
