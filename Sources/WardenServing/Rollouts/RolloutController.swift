@@ -1,0 +1,199 @@
+import WardenCore
+
+/// What a rollout is asked to do: move traffic from `stable` to `candidate`
+/// step by step, each step held for `interval`, judged by the thresholds.
+public struct RolloutPlan: Sendable, Hashable {
+    public var stable: String
+    public var candidate: String
+    /// Candidate weights in percent, increasing, ending at 100 (e.g. 5, 25, 50, 100).
+    public var steps: [Int]
+    public var interval: Duration
+    public var maxErrorRate: Double
+    public var maxP99: Duration?
+    /// A window with fewer candidate requests is inconclusive: the step waits.
+    public var minRequests: Int
+    /// Failed windows in a row that abort the rollout.
+    public var failureLimit: Int
+
+    /// - Throws: `.invalidArgument` naming what is wrong with the plan.
+    public init(
+        stable: String, candidate: String, steps: [Int] = [5, 25, 50, 100], interval: Duration = .seconds(30),
+        maxErrorRate: Double = 0.01, maxP99: Duration? = nil, minRequests: Int = 100, failureLimit: Int = 2
+    ) throws {
+        guard stable != candidate else { throw WardenError(.invalidArgument, "the candidate is the stable version (\(stable)); roll out another version") }
+        guard !steps.isEmpty, steps.allSatisfy({ (1...100).contains($0) }), zip(steps, steps.dropFirst()).allSatisfy({ $0 < $1 }), steps.last == 100 else {
+            throw WardenError(.invalidArgument, "steps must be increasing percentages from 1 to 100 that end at 100, such as 5,25,50,100; got \(steps)")
+        }
+        guard interval > .zero else { throw WardenError(.invalidArgument, "the interval must be positive") }
+        guard (0...1).contains(maxErrorRate) else { throw WardenError(.invalidArgument, "the maximum error rate is a fraction from 0 to 1, such as 0.01; got \(maxErrorRate)") }
+        guard minRequests >= 1, failureLimit >= 1 else { throw WardenError(.invalidArgument, "min requests and the failure limit must be at least 1") }
+        self.stable = stable
+        self.candidate = candidate
+        self.steps = steps
+        self.interval = interval
+        self.maxErrorRate = maxErrorRate
+        self.maxP99 = maxP99
+        self.minRequests = minRequests
+        self.failureLimit = failureLimit
+    }
+}
+
+/// The candidate's numbers over one analysis window.
+public struct WindowStatistics: Sendable, Hashable {
+    public var requests: Int
+    public var errors: Int
+    public var p99: Duration?
+
+    public init(requests: Int, errors: Int, p99: Duration? = nil) {
+        self.requests = requests
+        self.errors = errors
+        self.p99 = p99
+    }
+
+    public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
+}
+
+/// How one window was judged.
+public enum WindowVerdict: Sendable, Hashable {
+    case passed
+    case failed(String)
+    /// Too few requests to judge: the step waits, it neither passes nor fails.
+    case inconclusive(String)
+}
+
+/// Where a rollout is.
+public enum RolloutPhase: Sendable, Hashable {
+    case progressing(step: Int)
+    case paused(step: Int)
+    case promoted
+    case aborted(reason: String)
+    case rolledBack(to: String)
+
+    public var isFinished: Bool {
+        switch self {
+        case .progressing, .paused: false
+        case .promoted, .aborted, .rolledBack: true
+        }
+    }
+}
+
+/// What the controller asks the world to do; the caller performs them in order.
+public enum RolloutAction: Sendable, Hashable {
+    /// Send this percentage of traffic to the candidate (0: all to stable).
+    case setCandidateWeight(Int)
+    /// Move the production alias to this version.
+    case moveProduction(to: String)
+    /// Mark the candidate failed, with the reason.
+    case markCandidateFailed(String)
+    /// Record an event (and so an audit entry): what happened and why.
+    case record(String)
+}
+
+/// A rollout as a value-type state machine: inputs in, actions out, no I/O and
+/// no clock of its own (the caller passes `now`), so every transition is a unit test.
+///
+/// ```swift
+/// var rollout = RolloutController(plan: plan, now: clock.now)      // actions: weight 5
+/// let actions = rollout.tick(now: clock.now, window: stats)        // judged once per interval
+/// ```
+public struct RolloutController<Instant: InstantProtocol & Sendable>: Sendable where Instant.Duration == Duration {
+    public let plan: RolloutPlan
+    public private(set) var phase: RolloutPhase
+    public private(set) var stepStarted: Instant
+    public private(set) var failedWindows = 0
+    public private(set) var verdicts: [WindowVerdict] = []
+    /// What starting asked for.
+    public let startActions: [RolloutAction]
+
+    public init(plan: RolloutPlan, now: Instant) {
+        self.plan = plan
+        phase = .progressing(step: 0)
+        stepStarted = now
+        startActions = [.setCandidateWeight(plan.steps[0]), .record("rollout started: \(plan.stable) → \(plan.candidate) at \(plan.steps[0])%")]
+    }
+
+    /// The candidate's weight now.
+    public var candidateWeight: Int {
+        switch phase {
+        case .progressing(let step), .paused(let step): plan.steps[step]
+        case .promoted: 100
+        case .aborted, .rolledBack: 0
+        }
+    }
+
+    /// Judges the window once the step's interval has passed; before that, nothing happens.
+    public mutating func tick(now: Instant, window: WindowStatistics) -> [RolloutAction] {
+        guard case .progressing(let step) = phase, stepStarted.duration(to: now) >= plan.interval else { return [] }
+        let verdict = judge(window)
+        verdicts.append(verdict)
+        switch verdict {
+        case .inconclusive:
+            // Hold the step and judge a fresh window later; low traffic never passes or fails a step.
+            stepStarted = now
+            return []
+        case .failed(let reason):
+            failedWindows += 1
+            stepStarted = now
+            guard failedWindows >= plan.failureLimit else { return [.record("window failed at \(plan.steps[step])% (\(failedWindows) of \(plan.failureLimit)): \(reason)")] }
+            return abort("\(failedWindows) failed windows in a row: \(reason)")
+        case .passed:
+            failedWindows = 0
+            stepStarted = now
+            let next = step + 1
+            guard next < plan.steps.count else { return promote(reason: "every step passed") }
+            phase = .progressing(step: next)
+            return [.setCandidateWeight(plan.steps[next]), .record("step passed; candidate at \(plan.steps[next])%")]
+        }
+    }
+
+    func judge(_ window: WindowStatistics) -> WindowVerdict {
+        guard window.requests >= plan.minRequests else {
+            return .inconclusive("\(window.requests) requests, fewer than the \(plan.minRequests) needed to judge")
+        }
+        if window.errorRate > plan.maxErrorRate {
+            return .failed("error rate \(window.errorRate) is above \(plan.maxErrorRate)")
+        }
+        if let limit = plan.maxP99, let p99 = window.p99, p99 > limit {
+            return .failed("p99 \(p99) is above \(limit)")
+        }
+        return .passed
+    }
+
+    public mutating func pause() -> [RolloutAction] {
+        guard case .progressing(let step) = phase else { return [] }
+        phase = .paused(step: step)
+        return [.record("paused at \(plan.steps[step])%")]
+    }
+
+    public mutating func resume(now: Instant) -> [RolloutAction] {
+        guard case .paused(let step) = phase else { return [] }
+        phase = .progressing(step: step)
+        stepStarted = now
+        return [.record("resumed at \(plan.steps[step])%")]
+    }
+
+    /// Promotes at once, from any step, running or paused.
+    public mutating func promote(reason: String = "promoted by hand") -> [RolloutAction] {
+        guard !phase.isFinished else { return [] }
+        phase = .promoted
+        return [.setCandidateWeight(100), .moveProduction(to: plan.candidate), .record("promoted \(plan.candidate): \(reason)")]
+    }
+
+    /// Aborts at once: all traffic back to stable, the candidate marked failed.
+    public mutating func abort(_ reason: String) -> [RolloutAction] {
+        guard !phase.isFinished else { return [] }
+        phase = .aborted(reason: reason)
+        return [.setCandidateWeight(0), .markCandidateFailed(reason), .record("aborted: \(reason)")]
+    }
+
+    /// Rolls back from any state: traffic and production go back to stable, even after promotion.
+    public mutating func rollback(reason: String) -> [RolloutAction] {
+        if case .rolledBack = phase { return [] }
+        let wasPromoted = phase == .promoted
+        phase = .rolledBack(to: plan.stable)
+        var actions: [RolloutAction] = [.setCandidateWeight(0)]
+        if wasPromoted { actions.append(.moveProduction(to: plan.stable)) }
+        actions.append(.record("rolled back to \(plan.stable): \(reason)"))
+        return actions
+    }
+}
