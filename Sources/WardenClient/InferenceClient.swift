@@ -36,6 +36,16 @@ public struct InferenceClient: Sendable {
         return server + "/v2/models/" + encode(model) + (version.map { "/versions/" + encode($0) } ?? "")
     }
 
+    /// The version unversioned requests to `model` run on now, or nil when it is not ready.
+    public func readyVersion(model: String) async throws -> String? {
+        var request = HTTPClientRequest(url: path(model, nil) + "/ready")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["version"] as? String
+    }
+
     /// Sends the inputs as binary tensors and asks for every output in binary.
     public func infer(model: String, version: String? = nil, inputs: [(name: String, tensor: Tensor)]) async throws -> Result {
         var header: [[String: Any]] = []

@@ -132,3 +132,25 @@ import Glibc
 func sha256Hex(_ bytes: [UInt8]) -> String {
     SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
 }
+
+extension RegistryCLITests {
+    @Test func rollbackMovesProductionBackAndTheServerAnswersFromIt() throws {
+        let server = try ServerProcess(data: "\(workspace)/data")
+        #expect(try warden(server, "push", "one", "--name", "iris", "--version", "1.0.0", "--sign", "ci.key").status == 0)
+        #expect(try warden(server, "push", "two", "--name", "iris", "--version", "1.1.0", "--sign", "ci.key").status == 0)
+        #expect(try warden(server, "alias", "set", "iris", "production", "1.0.0").status == 0)
+        #expect(try warden(server, "alias", "set", "iris", "production", "1.1.0").status == 0)
+
+        let rollback = try warden(server, "rollback", "iris", "--reason", "p99 regression")
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        #expect(rollback.stdout.contains("production 1.1.0 -> 1.0.0"))
+        #expect(rollback.stdout.contains("reason: p99 regression"))
+        #expect(rollback.stdout.contains("served: the server answers from 1.0.0 after"))
+        #expect(rollback.stdout.contains("required bump: MINOR"))  // the diff between the two
+
+        let again = try warden(server, "rollback", "iris", "--to", "1.0.0")
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already names iris@1.0.0"))
+        #expect(server.stop() == 0)
+    }
+}
