@@ -28,6 +28,8 @@ public struct WardenServer: Sendable {
     public let registry: Registry
     /// The models served over the Open Inference Protocol, and where they come from.
     public let serving: Serving
+    /// Rollouts of registry models (nil when serving a repository folder).
+    public let rollouts: RolloutService?
     /// What `/metrics` exports.
     public let prometheus: PrometheusCollectorRegistry
     public let logger: Logger
@@ -101,7 +103,8 @@ public struct WardenServer: Sendable {
             source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, policies: configuration.servingPolicies, checkouts: checkouts, logger: logger)
         }
         let serving = Serving(server: server, source: source, metrics: metrics)
-        return WardenServer(configuration: configuration, registry: registry, serving: serving, prometheus: prometheus, logger: logger)
+        let rollouts = configuration.repository == nil ? RolloutService(registry: registry, server: server, source: source, logger: logger) : nil
+        return WardenServer(configuration: configuration, registry: registry, serving: serving, rollouts: rollouts, prometheus: prometheus, logger: logger)
     }
 
     /// On first start (no tokens yet), creates an admin token and writes it to `DATA/admin.token` (mode 0600).
@@ -156,6 +159,7 @@ public struct WardenServer: Sendable {
         BlobsController(registry: registry).addRoutes(to: api)
         EventsController(registry: registry).addRoutes(to: api)
         TokensController(registry: registry).addRoutes(to: api)
+        RolloutsController(registry: registry, rollouts: rollouts, server: serving.server).addRoutes(to: api)
 
         InferenceController(
             serving: serving, maximumRequestSize: configuration.maximumRequestSize,
@@ -178,7 +182,7 @@ public struct WardenServer: Sendable {
         Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "warden"),
-            services: [ModelSourceService(source: serving.source)],
+            services: [ModelSourceService(source: serving.source, rollouts: rollouts)],
             onServerRunning: onServerRunning,
             logger: logger
         )
@@ -188,10 +192,20 @@ public struct WardenServer: Sendable {
 /// Loads the served models at start and follows changes until shutdown begins.
 struct ModelSourceService: Service {
     let source: any ModelSource
+    let rollouts: RolloutService?
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
-            await source.run()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await source.run() }
+                if let rollouts {
+                    group.addTask {
+                        // Rollouts route between versions the source has loaded.
+                        for _ in 0..<600 where !source.isReady { try? await Task.sleep(for: .milliseconds(50)) }
+                        await rollouts.run()
+                    }
+                }
+            }
         }
         // A source with nothing to follow (a repository without polling) stays until shutdown.
         try? await gracefulShutdown()

@@ -36,6 +36,15 @@ import WardenRegistry
         try await step(.tokenCreated) { _ = try await store.createToken(name: "ci", role: .publisher, secretHash: sha("s"), actor: "admin") }
         try await step(.tokenRevoked) { _ = try await store.revokeToken(id: 1, actor: "admin") }
         try await step(.modelLoadRefused) { try await store.recordLoadRefusal(model: "fraud", version: "1.1.0", reason: "not signed", actor: "server") }
+        try await step(.rolloutStarted) {
+            _ = try await store.startRollout(RolloutRecord(
+                model: "fraud", stable: v("1.0.0"), candidate: v("1.1.0"), plan: "{}", state: "{}", phase: "progressing", weight: 5,
+                startedAt: Date(), startedBy: "bob", updatedAt: Date()
+            ), actor: "bob")
+        }
+        for (kind, phase) in [(RegistryEvent.Kind.rolloutStepped, "progressing"), (.rolloutPaused, "paused"), (.rolloutResumed, "progressing"), (.rolloutPromoted, "promoted"), (.rolloutAborted, "aborted"), (.rollback, "rolled_back")] {
+            try await step(kind) { _ = try await store.updateRollout(model: "fraud", phase: phase, weight: 25, state: "{}", event: kind, detail: [:], actor: "bob") }
+        }
         return expected
     }
 

@@ -136,7 +136,7 @@ import WardenServer
     static func example(_ path: String) -> String {
         let values = [
             "{model}": "fraud", "{version}": "1.0.0", "{alias}": "production", "{digest}": blob.description,
-            "{path}": "weights/part-1.bin", "{id}": "999",
+            "{path}": "weights/part-1.bin", "{id}": "999", "{command}": "pause",
         ]
         var uri = values.reduce(path) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
         if path == "/api/v1/lineage" { uri += "?dataset=\(blob)" }

@@ -67,6 +67,19 @@ public protocol MetadataStore: Sendable {
     /// repository folder name), and why: an event, and so an audit entry.
     func recordLoadRefusal(model: String, version: String, reason: String, actor: String) async throws
 
+    // MARK: Rollouts
+
+    /// Starts a rollout of `record.model` and records `rollout.started`.
+    /// - Throws: `.conflict` while another rollout of the model is progressing or paused;
+    ///   `.notFound` for an unknown model or version.
+    func startRollout(_ record: RolloutRecord, actor: String) async throws -> RolloutRecord
+    /// Saves a rollout's new phase, weight and state, with the event that says what happened.
+    /// - Throws: `.notFound` when the model has no rollout.
+    func updateRollout(model: String, phase: String, weight: Int, state: String, event: RegistryEvent.Kind, detail: [String: String], actor: String) async throws -> RolloutRecord
+    func rollout(model: String) async throws -> RolloutRecord?
+    /// Every rollout that is progressing or paused.
+    func activeRollouts() async throws -> [RolloutRecord]
+
     // MARK: Events
 
     /// Events with a sequence above `sequence`, oldest first, at most `limit`.

@@ -211,6 +211,13 @@ public struct RegistryEvent: Sendable, Hashable {
         case tokenRevoked = "token.revoked"
         /// A server refused to load a version: unsigned, tampered or untrusted.
         case modelLoadRefused = "model.load_refused"
+        case rolloutStarted = "rollout.started"
+        case rolloutStepped = "rollout.stepped"
+        case rolloutPaused = "rollout.paused"
+        case rolloutResumed = "rollout.resumed"
+        case rolloutPromoted = "rollout.promoted"
+        case rolloutAborted = "rollout.aborted"
+        case rollback = "rollback"
     }
 
     /// Strictly increasing, without gaps in commit order.
@@ -234,6 +241,40 @@ public struct RegistryEvent: Sendable, Hashable {
         self.at = at
         self.detailJSON = detailJSON
     }
+}
+
+/// A model's rollout as stored: the plan and the controller's state, as JSON the
+/// serving side writes, so a restarted server carries on where it was.
+public struct RolloutRecord: Sendable, Hashable {
+    public var model: String
+    public var stable: SemanticVersion
+    public var candidate: SemanticVersion
+    /// The plan (steps, interval, thresholds, routing) as JSON.
+    public var plan: String
+    /// The controller's state (step, failed windows, verdicts) as JSON.
+    public var state: String
+    /// `progressing`, `paused`, `promoted`, `aborted` or `rolled_back`.
+    public var phase: String
+    /// The candidate's share of traffic now, in percent.
+    public var weight: Int
+    public var startedAt: Date
+    public var startedBy: String
+    public var updatedAt: Date
+
+    public init(model: String, stable: SemanticVersion, candidate: SemanticVersion, plan: String, state: String, phase: String, weight: Int, startedAt: Date, startedBy: String, updatedAt: Date) {
+        self.model = model
+        self.stable = stable
+        self.candidate = candidate
+        self.plan = plan
+        self.state = state
+        self.phase = phase
+        self.weight = weight
+        self.startedAt = startedAt
+        self.startedBy = startedBy
+        self.updatedAt = updatedAt
+    }
+
+    public var isActive: Bool { phase == "progressing" || phase == "paused" }
 }
 
 /// One page of a listing and the cursor for the next (nil on the last page).

@@ -85,7 +85,12 @@ struct InferenceController {
     }
 
     private func infer(_ request: Request, _ context: WardenRequestContext, versioned: Bool) async throws -> Response {
-        let served = try lookup(context, versioned: versioned)
+        // During a rollout, unversioned requests are routed by weight, header match or sticky key.
+        var routing: [String: String] = [:]
+        for field in request.headers { routing[field.name.canonicalName] = field.value }
+        let served = try serving.server.lookup(
+            model: context.parameters.require("model"), version: versioned ? context.parameters.require("version") : nil, headers: routing
+        )
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maximumRequestSize)

@@ -22,6 +22,8 @@ public enum Endpoint: String, CaseIterable, Sendable {
     case headBlob, getBlob, putBlob
     // The event log and tokens.
     case listEvents, listTokens, createToken, revokeToken
+    // Rollouts.
+    case startRollout, getRollout, controlRollout
     // Prometheus metrics.
     case getMetrics
     // The Open Inference Protocol (KServe V2) with Triton's extensions, under /v2.
@@ -78,6 +80,10 @@ public enum Endpoint: String, CaseIterable, Sendable {
         case .listTokens: (.get, "/api/v1/tokens")
         case .createToken: (.post, "/api/v1/tokens")
         case .revokeToken: (.delete, "/api/v1/tokens/:id")
+
+        case .startRollout: (.post, "/api/v1/models/:model/rollout")
+        case .getRollout: (.get, "/api/v1/models/:model/rollout")
+        case .controlRollout: (.post, "/api/v1/models/:model/rollout/:command")
 
         case .getMetrics: (.get, "/metrics")
 

@@ -2,7 +2,7 @@ import WardenCore
 
 /// What a rollout is asked to do: move traffic from `stable` to `candidate`
 /// step by step, each step held for `interval`, judged by the thresholds.
-public struct RolloutPlan: Sendable, Hashable {
+public struct RolloutPlan: Sendable, Hashable, Codable {
     public var stable: String
     public var candidate: String
     /// Candidate weights in percent, increasing, ending at 100 (e.g. 5, 25, 50, 100).
@@ -54,7 +54,7 @@ public struct WindowStatistics: Sendable, Hashable {
 }
 
 /// How one window was judged.
-public enum WindowVerdict: Sendable, Hashable {
+public enum WindowVerdict: Sendable, Hashable, Codable {
     case passed
     case failed(String)
     /// Too few requests to judge: the step waits, it neither passes nor fails.
@@ -62,7 +62,7 @@ public enum WindowVerdict: Sendable, Hashable {
 }
 
 /// Where a rollout is.
-public enum RolloutPhase: Sendable, Hashable {
+public enum RolloutPhase: Sendable, Hashable, Codable {
     case progressing(step: Int)
     case paused(step: Int)
     case promoted
@@ -110,6 +110,25 @@ public struct RolloutController<Instant: InstantProtocol & Sendable>: Sendable w
         phase = .progressing(step: 0)
         stepStarted = now
         startActions = [.setCandidateWeight(plan.steps[0]), .record("rollout started: \(plan.stable) → \(plan.candidate) at \(plan.steps[0])%")]
+    }
+
+    /// What survives a restart: everything but the clock (a restored step starts its interval again).
+    public struct Snapshot: Sendable, Hashable, Codable {
+        public var phase: RolloutPhase
+        public var failedWindows: Int
+        public var verdicts: [WindowVerdict]
+    }
+
+    public var snapshot: Snapshot { Snapshot(phase: phase, failedWindows: failedWindows, verdicts: Array(verdicts.suffix(50))) }
+
+    /// A controller restored from its snapshot; the current step's interval starts at `now`.
+    public init(plan: RolloutPlan, snapshot: Snapshot, now: Instant) {
+        self.plan = plan
+        phase = snapshot.phase
+        failedWindows = snapshot.failedWindows
+        verdicts = snapshot.verdicts
+        stepStarted = now
+        startActions = []
     }
 
     /// The candidate's weight now.

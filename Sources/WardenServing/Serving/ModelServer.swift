@@ -37,6 +37,14 @@ public final class ModelServer: Sendable {
         var slots: [String: Slot] = [:]
         /// Where unversioned requests go: the production alias, or the highest version of a repository model.
         var current: String?
+        /// During a rollout: how unversioned requests split between stable and candidate.
+        var route: Route?
+    }
+
+    struct Route {
+        var stable: String
+        var candidate: String
+        var router: TrafficRouter
     }
 
     private let models = Mutex<[String: Entry]>([:])
@@ -45,10 +53,17 @@ public final class ModelServer: Sendable {
 
     /// The version a request runs on: `version`, or the model's current version.
     /// - Throws: `.notFound` for an unknown model or version, `.unavailable` for one that is not ready.
-    public func lookup(model: String, version: String?) throws -> ServedVersion {
+    public func lookup(model: String, version: String?, headers: [String: String] = [:]) throws -> ServedVersion {
         try models.withLock { models in
             guard let entry = models[model] else {
                 throw WardenError(.notFound, "no model named '\(model)' is served here; GET /v2/repository/index lists them (POST)")
+            }
+            if version == nil, let route = entry.route {
+                // A rollout splits unversioned traffic; a candidate that is not ready leaves it all on stable.
+                let chosen = route.router.route(headers: headers, draw: Double.random(in: 0..<100)) == .candidate ? route.candidate : route.stable
+                for label in [chosen, route.stable] {
+                    if let slot = entry.slots[label], slot.state == .ready, let served = slot.served { return served }
+                }
             }
             let label = version ?? entry.current
             guard let label, let slot = entry.slots[label] else {
@@ -100,6 +115,15 @@ public final class ModelServer: Sendable {
             return retired
         }
         for old in retired { old.retire() }
+    }
+
+    /// Splits `model`'s unversioned traffic between two versions (a rollout), or stops splitting (nil).
+    public func setRoute(model: String, stable: String, candidate: String, router: TrafficRouter?) {
+        models.withLock { models in
+            var entry = models[model] ?? Entry()
+            entry.route = router.map { Route(stable: stable, candidate: candidate, router: $0) }
+            models[model] = entry
+        }
     }
 
     /// Records why a version did not load. A version that was ready stays ready and serving.

@@ -31,6 +31,8 @@ public final class ServedVersion: Sendable {
     public let runtime: any ModelRuntime
     public let settings: ServingSettings
     public let statistics = InferenceStatistics()
+    /// Recent request latencies, for a rollout's analysis windows.
+    public let latencies = LatencyWindow()
     public let card: ModelCard?
     let queue: InferenceQueue
     let handles: ServingMetrics.VersionHandles
@@ -74,6 +76,7 @@ public final class ServedVersion: Sendable {
             if let wanted = request.outputs { outputs = outputs.filter { wanted.contains($0.key) } }
             let elapsed = ContinuousClock.now - start
             statistics.recordOutcome(success: true, nanoseconds: elapsed.nanoseconds)
+            latencies.record(elapsed.nanoseconds)
             handles.success.increment()
             handles.total.recordNanoseconds(Int64(clamping: elapsed.nanoseconds))
             return outputs
@@ -82,6 +85,7 @@ public final class ServedVersion: Sendable {
             throw error
         } catch {
             statistics.recordOutcome(success: false, nanoseconds: (ContinuousClock.now - start).nanoseconds)
+            latencies.record((ContinuousClock.now - start).nanoseconds)
             handles.failure.increment()
             throw error
         }

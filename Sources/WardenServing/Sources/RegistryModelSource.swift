@@ -113,6 +113,10 @@ public final class RegistryModelSource: ModelSource {
                     if !targets.contains(record.version) { targets.append(record.version) }
                 }
             }
+            // A rollout in progress serves its stable and candidate versions side by side.
+            if let rollout = try await metadata.rollout(model: model), rollout.isActive {
+                for version in [rollout.stable, rollout.candidate] where !targets.contains(version) { targets.append(version) }
+            }
             let all = try await metadata.versions(of: model)
             if policy.latest > 0 {
                 let releases = all.filter { !$0.yanked && !$0.version.isPrerelease }.map(\.version)

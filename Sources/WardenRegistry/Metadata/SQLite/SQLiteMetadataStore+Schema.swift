@@ -19,6 +19,9 @@ extension SQLiteMetadataStore {
         migrator.registerMigration("v2-audit") { db in
             try db.execute(sql: schemaV2Audit)
         }
+        migrator.registerMigration("v3-rollouts") { db in
+            try db.execute(sql: schemaV3Rollouts)
+        }
         return migrator
     }
 
@@ -35,6 +38,22 @@ extension SQLiteMetadataStore {
             id       INTEGER PRIMARY KEY CHECK (id = 1),
             size     INTEGER NOT NULL,
             frontier TEXT NOT NULL
+        );
+        """
+
+    /// One rollout per model (the latest), with the controller's state as JSON.
+    private static let schemaV3Rollouts = """
+        CREATE TABLE rollouts (
+            model      TEXT PRIMARY KEY,
+            stable     TEXT NOT NULL,
+            candidate  TEXT NOT NULL,
+            plan       TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            phase      TEXT NOT NULL,
+            weight     INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            started_by TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
         );
         """
 

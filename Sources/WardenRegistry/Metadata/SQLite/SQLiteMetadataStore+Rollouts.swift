@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import WardenCore
+
+extension SQLiteMetadataStore {
+    public func startRollout(_ record: RolloutRecord, actor: String) async throws -> RolloutRecord {
+        let now = Self.now()
+        return try await write { db in
+            guard let modelID = try Self.modelID(db, record.model) else { throw Self.unknownModel(record.model) }
+            for version in [record.stable, record.candidate] {
+                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM versions WHERE model_id = ? AND precedence = ?", arguments: [modelID, Self.precedence(version)]) ?? false
+                guard exists else { throw WardenError(.notFound, "model '\(record.model)' has no version \(version); publish it first") }
+            }
+            if let phase = try String.fetchOne(db, sql: "SELECT phase FROM rollouts WHERE model = ?", arguments: [record.model]), phase == "progressing" || phase == "paused" {
+                throw WardenError(.conflict, "a rollout of \(record.model) is \(phase); promote, abort or roll it back first")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO rollouts (model, stable, candidate, plan, state, phase, weight, started_at, started_by, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (model) DO UPDATE SET stable = excluded.stable, candidate = excluded.candidate, plan = excluded.plan,
+                    state = excluded.state, phase = excluded.phase, weight = excluded.weight, started_at = excluded.started_at,
+                    started_by = excluded.started_by, updated_at = excluded.updated_at
+                    """,
+                arguments: [record.model, record.stable.description, record.candidate.description, record.plan, record.state, record.phase,
+                            record.weight, Self.millis(now), actor, Self.millis(now)]
+            )
+            try self.appendEvent(
+                db, .rolloutStarted, model: record.model, version: record.candidate, actor: actor, at: now,
+                detail: ["stable": record.stable.description, "candidate": record.candidate.description, "weight": record.weight, "plan": record.plan]
+            )
+            var stored = record
+            stored.startedAt = now
+            stored.startedBy = actor
+            stored.updatedAt = now
+            return stored
+        }
+    }
+
+    public func updateRollout(model: String, phase: String, weight: Int, state: String, event: RegistryEvent.Kind, detail: [String: String], actor: String) async throws -> RolloutRecord {
+        let now = Self.now()
+        return try await write { db in
+            guard var record = try Row.fetchOne(db, sql: "SELECT * FROM rollouts WHERE model = ?", arguments: [model]).map(Self.rolloutRecord) else {
+                throw WardenError(.notFound, "\(model) has no rollout; start one with warden rollout start")
+            }
+            try db.execute(
+                sql: "UPDATE rollouts SET phase = ?, weight = ?, state = ?, updated_at = ? WHERE model = ?",
+                arguments: [phase, weight, state, Self.millis(now), model]
+            )
+            var eventDetail: [String: Any?] = detail.mapValues { $0 }
+            eventDetail["phase"] = phase
+            eventDetail["weight"] = weight
+            eventDetail["from_phase"] = record.phase
+            try self.appendEvent(db, event, model: model, version: record.candidate, actor: actor, at: now, detail: eventDetail)
+            record.phase = phase
+            record.weight = weight
+            record.state = state
+            record.updatedAt = now
+            return record
+        }
+    }
+
+    public func rollout(model: String) async throws -> RolloutRecord? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM rollouts WHERE model = ?", arguments: [model]).map(Self.rolloutRecord) }
+    }
+
+    public func activeRollouts() async throws -> [RolloutRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM rollouts WHERE phase IN ('progressing', 'paused') ORDER BY model").map(Self.rolloutRecord)
+        }
+    }
+
+    static func rolloutRecord(_ row: Row) throws -> RolloutRecord {
+        RolloutRecord(
+            model: row["model"], stable: try decodeVersion(row["stable"], column: "rollouts.stable"),
+            candidate: try decodeVersion(row["candidate"], column: "rollouts.candidate"),
+            plan: row["plan"], state: row["state"], phase: row["phase"], weight: row["weight"],
+            startedAt: date(row["started_at"]), startedBy: row["started_by"], updatedAt: date(row["updated_at"])
+        )
+    }
+}

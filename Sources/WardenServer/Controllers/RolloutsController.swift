@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+import WardenCore
+import WardenRegistry
+import WardenServing
+
+/// `/api/v1/models/:model/rollout`: start a rollout, read its state and
+/// analysis, and pause, resume, promote, abort or roll it back.
+struct RolloutsController {
+    let registry: Registry
+    let rollouts: RolloutService?
+    let server: ModelServer
+
+    func addRoutes(to group: RouterGroup<WardenRequestContext>) {
+        group.on(.startRollout, use: start)
+        group.on(.getRollout, use: show)
+        group.on(.controlRollout, use: control)
+    }
+
+    private func service() throws -> RolloutService {
+        guard let rollouts else {
+            throw WardenError(.invalidArgument, "rollouts need models served from the registry; this server serves a --repository folder")
+        }
+        return rollouts
+    }
+
+    @Sendable func start(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.deployer)
+        let name = try context.modelName()
+        let body = try await JSONBody.read(request, context: context)
+        let candidate = try SemanticVersion(parsing: try body.field("candidate").string())
+        func number(_ key: String) throws -> Double? {
+            guard let field = try body.optionalField(key) else { return nil }
+            guard let value = field.value as? NSNumber, !(field.value is Bool) else { throw field.error("must be a number") }
+            return value.doubleValue
+        }
+        let steps = try body.optionalField("steps")?.array().map { Int(try $0.integer()) } ?? [5, 25, 50, 100]
+        let interval = try number("interval_seconds") ?? 30
+        guard interval > 0 else { throw WardenError(.invalidArgument, "interval_seconds must be positive") }
+        let maxErrorRate = try number("max_error_rate") ?? 0.01
+        let maxP99 = try number("max_p99_ms").map { Duration.microseconds(Int64($0 * 1000)) }
+        let minRequests = Int(try body.optionalField("min_requests")?.integer() ?? 100)
+        let failureLimit = Int(try body.optionalField("failure_limit")?.integer() ?? 2)
+        let shadow = Int(try body.optionalField("shadow")?.integer() ?? 0)
+        let sticky = try body.optionalField("sticky_header")?.string()
+        var matchHeader: String?, matchValue: String?
+        if let match = try body.optionalField("match") {
+            let text = try match.string()
+            guard let equals = text.firstIndex(of: "=") else { throw match.error("must be HEADER=VALUE") }
+            matchHeader = String(text[..<equals])
+            matchValue = String(text[text.index(after: equals)...])
+        }
+        let matchKind = try body.optionalField("match_kind")?.string()
+        let record = try await service().start(model: name, spec: { stable in
+            try RolloutSpec(
+                plan: RolloutPlan(
+                    stable: stable, candidate: candidate.description, steps: steps, interval: .milliseconds(Int64(interval * 1000)),
+                    maxErrorRate: maxErrorRate, maxP99: maxP99, minRequests: minRequests, failureLimit: failureLimit
+                ),
+                matchHeader: matchHeader, matchKind: matchKind, matchValue: matchValue, stickyHeader: sticky, shadowPercent: shadow
+            )
+        }, actor: context.actor)
+        return JSONBody.response(try await describe(record), status: .created)
+    }
+
+    @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.reader)
+        let name = try context.modelName()
+        guard let record = try await registry.metadata.rollout(model: name) else {
+            throw WardenError(.notFound, "\(name) has never had a rollout; start one with warden rollout start \(name) --to VERSION")
+        }
+        return JSONBody.response(try await describe(record))
+    }
+
+    @Sendable func control(_ request: Request, context: WardenRequestContext) async throws -> Response {
+        try context.require(.deployer)
+        let name = try context.modelName()
+        let text = try context.parameters.require("command")
+        guard let command = RolloutService.Command(rawValue: text) else {
+            throw WardenError(.notFound, "no rollout command '\(text)'; the commands are pause, resume, promote, abort and rollback")
+        }
+        var reason: String?
+        let buffer = try await request.body.collect(upTo: 1 << 16)
+        if buffer.readableBytes > 0 {
+            let body = try JSONField.parse(Array(buffer.readableBytesView), what: "the request body", code: .invalidArgument)
+            reason = try body.optionalField("reason")?.string()
+        }
+        let record = try await service().perform(command, model: name, reason: reason, actor: context.actor)
+        return JSONBody.response(try await describe(record))
+    }
+
+    /// The stored record, the live analysis and each version's counters.
+    private func describe(_ record: RolloutRecord) async throws -> [String: Any] {
+        var object: [String: Any] = [
+            "model": record.model, "stable": record.stable.description, "candidate": record.candidate.description,
+            "phase": record.phase, "weight": record.weight, "started_at": record.startedAt.iso8601, "started_by": record.startedBy,
+            "updated_at": record.updatedAt.iso8601,
+        ]
+        if let spec = try? RolloutSpec.parse(record.plan) {
+            object["plan"] = [
+                "steps": spec.plan.steps, "interval_seconds": Double(spec.plan.interval.components.seconds) + Double(spec.plan.interval.components.attoseconds) / 1e18,
+                "max_error_rate": spec.plan.maxErrorRate, "min_requests": spec.plan.minRequests, "failure_limit": spec.plan.failureLimit,
+                "shadow": spec.shadowPercent, "sticky_header": spec.stickyHeader as Any, "match": spec.matchHeader.map { "\($0)=\(spec.matchValue ?? "")" } as Any,
+            ]
+        }
+        if let state = try? JSONDecoder().decode(RolloutController<ContinuousClock.Instant>.Snapshot.self, from: Data(record.state.utf8)) {
+            object["failed_windows"] = state.failedWindows
+            object["windows"] = state.verdicts.map { verdict -> [String: String] in
+                switch verdict {
+                case .passed: ["verdict": "passed"]
+                case .failed(let reason): ["verdict": "failed", "reason": reason]
+                case .inconclusive(let reason): ["verdict": "inconclusive", "reason": reason]
+                }
+            }
+        }
+        var versions: [[String: Any]] = []
+        for version in [record.stable.description, record.candidate.description] {
+            guard let served = try? server.lookup(model: record.model, version: version) else {
+                versions.append(["version": version, "served": false])
+                continue
+            }
+            let stats = served.statistics.snapshot
+            let meanMs = stats.success.count > 0 ? Double(stats.success.nanoseconds) / Double(stats.success.count) / 1e6 : 0
+            versions.append(["version": version, "served": true, "requests": stats.success.count + stats.fail.count, "errors": stats.fail.count, "mean_ms": meanMs])
+        }
+        object["versions"] = versions
+        return object
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import WardenCore
+import WardenServer
+import WardenTestSupport
+
+/// Rollouts on a live server: traffic split, windows judged, promotion, automatic abort.
+@Suite("Rollouts")
+struct RolloutAPITests {
+    let api = InferenceAPITests()
+
+    /// iris@1.0.0 (an MLP) at production and iris@1.1.0 (a logistic regression) published, both served.
+    func prepare(_ harness: ServerHarness, _ client: any TestClientProtocol) async throws {
+        try await api.publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+        _ = try await api.waitServing("1.0.0", client)
+        let path = try harness.model("logreg-a.onnx", card: InferenceAPITests.card, as: "iris-110")
+        let published = try await harness.publish("iris", try await harness.prepare(path, version: "1.1.0", client: client), client: client)
+        #expect(published.status == .created)
+    }
+
+    func start(_ harness: ServerHarness, _ client: any TestClientProtocol, _ body: String) async throws -> [String: Any] {
+        let response = try await client.send(uri: "/api/v1/models/iris/rollout", method: .post, headers: harness.headers(harness.adminToken), body: ByteBuffer(string: body))
+        #expect(response.status == .created, "\(String(buffer: response.body))")
+        return try harness.json(response)
+    }
+
+    func rollout(_ harness: ServerHarness, _ client: any TestClientProtocol) async throws -> [String: Any] {
+        try harness.json(try await client.send(uri: "/api/v1/models/iris/rollout", method: .get, headers: harness.headers(harness.adminToken)))
+    }
+
+    /// Sends requests until `done` (bounded); returns the versions that answered and the failures.
+    func drive(_ harness: ServerHarness, _ client: any TestClientProtocol, headers: HTTPFields = [:], until done: () async throws -> Bool) async throws -> (versions: [String], failures: Int) {
+        var versions: [String] = []
+        var failures = 0
+        for round in 0..<3000 {
+            let response = try await client.send(uri: "/v2/models/iris/infer", method: .post, headers: headers, body: ByteBuffer(string: InferenceAPITests.request))
+            if response.status == .ok, let version = try harness.json(response)["model_version"] as? String { versions.append(version) } else { failures += 1 }
+            if round % 10 == 9, try await done() { break }
+            if round % 10 == 9 { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        return (versions, failures)
+    }
+
+    @Test("a good candidate goes through every step and is promoted: production moves to it")
+    func promotes() async throws {
+        try await ServerHarness.run { harness, client in
+            try await prepare(harness, client)
+            let started = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [50, 100], "interval_seconds": 0.3, "min_requests": 5, "max_error_rate": 0.5}"#)
+            #expect(started["phase"] as? String == "progressing")
+            #expect(started["weight"] as? Int == 50)
+            let (versions, failures) = try await drive(harness, client) { try await rollout(harness, client)["phase"] as? String == "promoted" }
+            #expect(failures == 0)
+            #expect(Set(versions).isSuperset(of: ["1.0.0", "1.1.0"]))  // both served during the split
+            let final = try await rollout(harness, client)
+            #expect(final["phase"] as? String == "promoted")
+            let windows = final["windows"] as? [[String: String]] ?? []
+            #expect(windows.contains { $0["verdict"] == "passed" })
+            let production = try harness.json(try await client.send(uri: "/api/v1/models/iris/aliases/production", method: .get, headers: harness.headers(harness.adminToken)))
+            #expect(production["version"] as? String == "1.1.0")
+            let events = String(buffer: try await client.send(uri: "/api/v1/events", method: .get, headers: harness.headers(harness.adminToken)).body)
+            #expect(events.contains("rollout.started") && events.contains("rollout.promoted"))
+        }
+    }
+
+    @Test("a candidate that fails its windows is aborted: all traffic back to stable, no caller sees an error")
+    func abortsAutomatically() async throws {
+        try await ServerHarness.run { harness, client in
+            try await prepare(harness, client)
+            // A p99 limit of one nanosecond fails every window that has enough requests.
+            _ = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [50, 100], "interval_seconds": 0.3, "min_requests": 5, "max_p99_ms": 0.000001, "failure_limit": 1}"#)
+            let (_, failures) = try await drive(harness, client) { try await rollout(harness, client)["phase"] as? String == "aborted" }
+            #expect(failures == 0)
+            let final = try await rollout(harness, client)
+            #expect(final["phase"] as? String == "aborted")
+            #expect(final["weight"] as? Int == 0)
+            var sent = 0
+            let after = try await drive(harness, client) {
+                sent += 1
+                return sent >= 5
+            }
+            #expect(after.failures == 0)
+            #expect(Set(after.versions) == ["1.0.0"])
+            let production = try harness.json(try await client.send(uri: "/api/v1/models/iris/aliases/production", method: .get, headers: harness.headers(harness.adminToken)))
+            #expect(production["version"] as? String == "1.0.0")
+        }
+    }
+
+    @Test("low traffic holds the step as inconclusive; a header match always reaches the candidate; pause, resume, rollback")
+    func inconclusiveHeaderAndCommands() async throws {
+        try await ServerHarness.run { harness, client in
+            try await prepare(harness, client)
+            _ = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [1, 100], "interval_seconds": 0.2, "min_requests": 100000, "match": "x-variant=candidate"}"#)
+            var matched = HTTPFields()
+            matched[HTTPField.Name("x-variant")!] = "candidate"
+            var rounds = 0
+            let (versions, failures) = try await drive(harness, client, headers: matched) {
+                rounds += 1
+                return rounds >= 5
+            }
+            #expect(failures == 0)
+            #expect(Set(versions) == ["1.1.0"])
+            try await Task.sleep(for: .milliseconds(500))
+            let held = try await rollout(harness, client)
+            #expect(held["phase"] as? String == "progressing")
+            #expect(held["weight"] as? Int == 1)
+            let windows = held["windows"] as? [[String: String]] ?? []
+            #expect(!windows.isEmpty && windows.allSatisfy { $0["verdict"] == "inconclusive" })
+
+            let auth = harness.headers(harness.adminToken)
+            let paused = try harness.json(try await client.send(uri: "/api/v1/models/iris/rollout/pause", method: .post, headers: auth))
+            #expect(paused["phase"] as? String == "paused")
+            let resumed = try harness.json(try await client.send(uri: "/api/v1/models/iris/rollout/resume", method: .post, headers: auth))
+            #expect(resumed["phase"] as? String == "progressing")
+            let rolledBack = try harness.json(try await client.send(uri: "/api/v1/models/iris/rollout/rollback", method: .post, headers: auth, body: ByteBuffer(string: #"{"reason": "pager"}"#)))
+            #expect(rolledBack["phase"] as? String == "rolled_back")
+            var sent = 0
+            let after = try await drive(harness, client, headers: matched) {
+                sent += 1
+                return sent >= 3
+            }
+            #expect(Set(after.versions) == ["1.0.0"])  // the header no longer routes once rolled back
+            let again = try await client.send(uri: "/api/v1/models/iris/rollout/abort", method: .post, headers: auth)
+            #expect(again.status == .notFound)
+            let bad = try await client.send(uri: "/api/v1/models/iris/rollout", method: .post, headers: auth, body: ByteBuffer(string: #"{"candidate": "1.1.0", "steps": [50, 25]}"#))
+            #expect(bad.status == .badRequest)
+            #expect(String(buffer: bad.body).contains("increasing"))
+        }
+    }
+}
