@@ -166,6 +166,21 @@ public struct RegistryClient: Sendable {
         return try await json(.GET, path)["history"] as? [Object] ?? []
     }
 
+    // MARK: Rollouts
+
+    public func startRollout(model: String, settings: Object) async throws -> Object {
+        try await json(.POST, "/models/\(Self.encode(model))/rollout", body: settings)
+    }
+
+    public func rollout(model: String) async throws -> Object {
+        try await json(.GET, "/models/\(Self.encode(model))/rollout")
+    }
+
+    /// `pause`, `resume`, `promote`, `abort` or `rollback`.
+    public func controlRollout(model: String, command: String, reason: String?) async throws -> Object {
+        try await json(.POST, "/models/\(Self.encode(model))/rollout/\(command)", body: reason.map { ["reason": $0] } ?? [:])
+    }
+
     // MARK: Tokens
 
     public func createToken(role: String, name: String?) async throws -> Object {

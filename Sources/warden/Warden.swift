@@ -11,7 +11,7 @@ struct Warden: AsyncParsableCommand {
             Exit codes: 0 success; 1 the thing checked is not OK (verification failed); 2 usage or input error.
             """,
         version: WardenVersion.current,
-        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self, ServeCommand.self, PushCommand.self, PullCommand.self, ModelsCommand.self, VersionsCommand.self, ShowCommand.self, AliasCommand.self, TokenCommand.self, FsckCommand.self, PredictCommand.self, InferCommand.self, RollbackCommand.self, AuditCommand.self]
+        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self, ServeCommand.self, PushCommand.self, PullCommand.self, ModelsCommand.self, VersionsCommand.self, ShowCommand.self, AliasCommand.self, TokenCommand.self, FsckCommand.self, PredictCommand.self, InferCommand.self, RolloutCommand.self, RollbackCommand.self, AuditCommand.self]
     )
 
     /// Parses and runs, with Warden's exit codes: argument-parser's usage

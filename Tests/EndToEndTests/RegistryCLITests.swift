@@ -154,3 +154,24 @@ extension RegistryCLITests {
         #expect(server.stop() == 0)
     }
 }
+
+extension RegistryCLITests {
+    @Test func rolloutFromTheCommandLine() throws {
+        let server = try ServerProcess(data: "\(workspace)/data")
+        #expect(try warden(server, "push", "one", "--name", "iris", "--version", "1.0.0", "--sign", "ci.key").status == 0)
+        #expect(try warden(server, "push", "two", "--name", "iris", "--version", "1.1.0", "--sign", "ci.key").status == 0)
+        #expect(try warden(server, "alias", "set", "iris", "production", "1.0.0").status == 0)
+        let started = try warden(server, "rollout", "start", "iris", "--to", "1.1.0", "--steps", "10,100", "--interval", "1h")
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(started.stdout.contains("iris: 1.0.0 -> 1.1.0  progressing  candidate weight 10%"))
+        let bad = try warden(server, "rollout", "start", "iris", "--to", "1.1.0", "--interval", "soon")
+        #expect(bad.status == 2 && bad.stderr.contains("--interval takes a duration"))
+        #expect(try warden(server, "rollout", "pause", "iris").stdout.contains("paused"))
+        let status = try warden(server, "rollout", "status", "iris")
+        #expect(status.stdout.contains("VERSION") && status.stdout.contains("1.1.0"))
+        let rollback = try warden(server, "rollback", "iris", "--reason", "pager")
+        #expect(rollback.status == 0, "\(rollback.stderr)")
+        #expect(rollback.stdout.contains("rolled back the rollout of iris: all traffic to 1.0.0"))
+        #expect(server.stop() == 0)
+    }
+}

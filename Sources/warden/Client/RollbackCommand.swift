@@ -35,6 +35,18 @@ struct RollbackCommand: AsyncParsableCommand {
     func run() async throws {
         try await runReportingAsync(json: json) {
             let client = options.client
+            // During a rollout, production still names stable: rolling back stops the candidate's traffic.
+            if to == nil, let rollout = try? await client.rollout(model: name), let phase = rollout["phase"] as? String, phase == "progressing" || phase == "paused" {
+                let after = try await client.controlRollout(model: name, command: "rollback", reason: reason)
+                if json {
+                    printJSON(["model": name, "rollout": after, "reason": reason ?? ""])
+                } else {
+                    print("rolled back the rollout of \(name): all traffic to \(after["stable"] as? String ?? "stable"), candidate \(after["candidate"] as? String ?? "?") stopped (it was \(phase) at \(rollout["weight"] as? Int ?? 0)%)")
+                    print("reason: \(reason ?? "(none given)")")
+                    print(RolloutCommand.describe(after), terminator: "")
+                }
+                return
+            }
             let current = try await client.alias(model: name, "production")["version"] as? String
             guard let current, let currentVersion = SemanticVersion(current) else {
                 throw WardenError(.notFound, "\(name) has no production alias to roll back; set one with warden alias set \(name) production VERSION")

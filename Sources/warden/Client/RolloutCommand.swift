@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import WardenClient
+import WardenCore
+
+struct RolloutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollout",
+        abstract: "Move traffic from production to a candidate step by step; metrics decide, and a bad candidate rolls itself back.",
+        subcommands: [Start.self, Status.self, Control.self, Pause.self, Resume.self, Promote.self, Abort.self]
+    )
+
+    struct Start: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a rollout of NAME to VERSION (needs a deployer token).")
+        @Argument var name: String
+        @Option(name: .long, help: "The candidate version.") var to: String
+        @Option(name: .long, help: "Candidate weights in percent, ending at 100.") var steps = "5,25,50,100"
+        @Option(name: .long, help: "How long each step is held before its window is judged (30s, 2m, 500ms).") var interval = "30s"
+        @Option(name: .long, help: "Above this error rate a window fails.") var maxErrorRate = 0.01
+        @Option(name: .long, help: "Above this p99 latency (ms) a window fails.") var maxP99Ms: Double?
+        @Option(name: .long, help: "Windows with fewer requests are inconclusive: the step waits.") var minRequests = 100
+        @Option(name: .long, help: "Failed windows in a row that abort the rollout.") var failureLimit = 2
+        @Option(name: .long, help: "Percent of stable's requests mirrored to the candidate.") var shadow = 0
+        @Option(name: .long, help: ArgumentHelp("Requests with this header go to the candidate.", valueName: "header=value")) var match: String?
+        @Option(name: .long, help: "A header whose value keeps a caller on one version.") var stickyHeader: String?
+        @OptionGroup var options: ClientOptions
+        @Flag(name: .long) var json = false
+
+        func run() async throws {
+            try await runReportingAsync(json: json) {
+                let weights = try steps.split(separator: ",").map { part -> Int in
+                    guard let value = Int(part.trimmingCharacters(in: .whitespaces)) else { throw WardenError(.invalidArgument, "--steps takes percentages such as 5,25,50,100, not '\(steps)'") }
+                    return value
+                }
+                var settings: [String: Any] = [
+                    "candidate": to, "steps": weights, "interval_seconds": try Self.seconds(interval), "max_error_rate": maxErrorRate,
+                    "min_requests": minRequests, "failure_limit": failureLimit, "shadow": shadow,
+                ]
+                if let maxP99Ms { settings["max_p99_ms"] = maxP99Ms }
+                if let match { settings["match"] = match }
+                if let stickyHeader { settings["sticky_header"] = stickyHeader }
+                let rollout = try await options.client.startRollout(model: name, settings: settings)
+                if json { printJSON(rollout) } else { print(RolloutCommand.describe(rollout), terminator: "") }
+            }
+        }
+
+        static func seconds(_ text: String) throws -> Double {
+            let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+            for (suffix, scale) in units where text.hasSuffix(suffix) {
+                if let value = Double(text.dropLast(suffix.count)), value > 0 { return value * scale }
+            }
+            if let value = Double(text), value > 0 { return value }
+            throw WardenError(.invalidArgument, "--interval takes a duration such as 30s, 2m or 500ms, not '\(text)'")
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the rollout: phase, weight, each version's counters and every window's verdict.")
+        @Argument var name: String
+        @Flag(name: .long, help: "Refresh every second until the rollout finishes.") var watch = false
+        @OptionGroup var options: ClientOptions
+        @Flag(name: .long) var json = false
+
+        func run() async throws {
+            try await runReportingAsync(json: json) {
+                for _ in 0..<(watch ? 86_400 : 1) {
+                    let rollout = try await options.client.rollout(model: name)
+                    if json { printJSON(rollout) } else { print(RolloutCommand.describe(rollout), terminator: "") }
+                    let phase = rollout["phase"] as? String ?? ""
+                    guard watch, phase == "progressing" || phase == "paused" else { break }
+                    try await Task.sleep(for: .seconds(1))
+                    print("")
+                }
+            }
+        }
+    }
+
+    /// pause, resume, promote and abort share everything but the command.
+    struct Control: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "control", abstract: "Send COMMAND (pause, resume, promote, abort, rollback) to the rollout.", shouldDisplay: false)
+        @Argument var command: String
+        @Argument var name: String
+        @Option(name: .long) var reason: String?
+        @OptionGroup var options: ClientOptions
+        @Flag(name: .long) var json = false
+
+        func run() async throws {
+            try await runReportingAsync(json: json) {
+                let rollout = try await options.client.controlRollout(model: name, command: command, reason: reason)
+                if json { printJSON(rollout) } else { print(RolloutCommand.describe(rollout), terminator: "") }
+            }
+        }
+    }
+
+    struct Pause: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Hold the rollout at its step.")
+        @Argument var name: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws { try await Control.parse(["pause", name] + options.arguments).run() }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused rollout.")
+        @Argument var name: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws { try await Control.parse(["resume", name] + options.arguments).run() }
+    }
+
+    struct Promote: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Promote the candidate now: production moves to it.")
+        @Argument var name: String
+        @OptionGroup var options: ClientOptions
+        func run() async throws { try await Control.parse(["promote", name] + options.arguments).run() }
+    }
+
+    struct Abort: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Abort: all traffic back to stable, the candidate marked failed.")
+        @Argument var name: String
+        @Option(name: .long) var reason: String?
+        @OptionGroup var options: ClientOptions
+        func run() async throws { try await Control.parse(["abort", name] + (reason.map { ["--reason", $0] } ?? []) + options.arguments).run() }
+    }
+
+    static func describe(_ rollout: [String: Any]) -> String {
+        var out = "\(rollout["model"] as? String ?? "?"): \(rollout["stable"] as? String ?? "?") -> \(rollout["candidate"] as? String ?? "?")  \(rollout["phase"] as? String ?? "?")  candidate weight \(rollout["weight"] as? Int ?? 0)%\n"
+        let versions = rollout["versions"] as? [[String: Any]] ?? []
+        out += table(["VERSION", "WEIGHT", "REQUESTS", "ERRORS", "MEAN MS"], versions.map { version in
+            let name = version["version"] as? String ?? ""
+            let weight = name == rollout["candidate"] as? String ? rollout["weight"] as? Int ?? 0 : 100 - (rollout["weight"] as? Int ?? 0)
+            return [name, "\(weight)%", "\(version["requests"] as? Int ?? 0)", "\(version["errors"] as? Int ?? 0)", String(format: "%.3f", version["mean_ms"] as? Double ?? 0)]
+        })
+        let windows = rollout["windows"] as? [[String: String]] ?? []
+        for (index, window) in windows.enumerated() {
+            out += "window \(index + 1): \(window["verdict"] ?? "?")\(window["reason"].map { " (\($0))" } ?? "")\n"
+        }
+        return out
+    }
+}
+
+extension ClientOptions {
+    /// The options again as command-line arguments, to hand to another command.
+    var arguments: [String] {
+        (server.map { ["--server", $0] } ?? []) + (token.map { ["--token", $0] } ?? [])
+    }
+}
