@@ -131,3 +131,33 @@ struct RolloutAPITests {
         }
     }
 }
+
+extension RolloutAPITests {
+    @Test("shadow mirrors stable's requests to the candidate, records agreement, and never changes a caller's answer")
+    func shadow() async throws {
+        try await ServerHarness.run { harness, client in
+            try await prepare(harness, client)
+            // Responses are written in a fixed order, so stable's answer is the same bytes each time.
+            let expected = String(buffer: try await client.send(uri: "/v2/models/iris/versions/1.0.0/infer", method: .post, body: ByteBuffer(string: InferenceAPITests.request)).body)
+            _ = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [1, 100], "interval_seconds": 3600, "shadow": 100}"#)
+            var fromStable = 0
+            for _ in 0..<60 {
+                let response = try await client.send(uri: "/v2/models/iris/infer", method: .post, body: ByteBuffer(string: InferenceAPITests.request))
+                let answer = try harness.json(response)
+                if answer["model_version"] as? String == "1.0.0" {
+                    fromStable += 1
+                    #expect(String(buffer: response.body) == expected)  // the caller's answer is stable's
+                }
+            }
+            #expect(fromStable > 40)
+            var shadow: [String: Any]?
+            for _ in 0..<100 where (shadow?["compared"] as? Int ?? 0) < fromStable {
+                shadow = try await rollout(harness, client)["shadow"] as? [String: Any]
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect((shadow?["compared"] as? Int ?? 0) >= fromStable)
+            #expect(shadow?["top1_agreement"] as? Double != nil)
+            #expect((shadow?["max_abs_diff"] as? Double ?? 0) > 0)  // an MLP and a logistic regression do not agree exactly
+        }
+    }
+}

@@ -124,6 +124,12 @@ struct RolloutsController {
             versions.append(["version": version, "served": true, "requests": stats.success.count + stats.fail.count, "errors": stats.fail.count, "mean_ms": meanMs])
         }
         object["versions"] = versions
+        if let shadow = server.shadowComparison(model: record.model), shadow.compared + shadow.candidateErrors > 0 {
+            object["shadow"] = [
+                "compared": shadow.compared, "top1_agreement": shadow.top1Agreement, "max_abs_diff": shadow.maxAbsDiff,
+                "candidate_errors": shadow.candidateErrors,
+            ]
+        }
         return object
     }
 }

@@ -88,7 +88,7 @@ struct InferenceController {
         // During a rollout, unversioned requests are routed by weight, header match or sticky key.
         var routing: [String: String] = [:]
         for field in request.headers { routing[field.name.canonicalName] = field.value }
-        let served = try serving.server.lookup(
+        let (served, shadow) = try serving.server.routed(
             model: context.parameters.require("model"), version: versioned ? context.parameters.require("version") : nil, headers: routing
         )
         let buffer: ByteBuffer
@@ -106,6 +106,19 @@ struct InferenceController {
         }
         let parsed = try V2Request(body: Array(buffer.readableBytesView)[...], headerLength: headerLength)
         let outputs = try await served.infer(InferenceRequest(inputs: parsed.inputs, outputs: parsed.outputs?.map(\.name), timeout: parsed.timeout))
+        if let (candidate, comparison) = shadow {
+            // Mirrored to the candidate after stable has answered; the caller never waits for it or sees it.
+            let inputs = parsed.inputs
+            let wanted = parsed.outputs?.map(\.name)
+            Task.detached {
+                do {
+                    let mirrored = try await candidate.infer(InferenceRequest(inputs: inputs, outputs: wanted))
+                    comparison.record(stable: outputs, candidate: mirrored)
+                } catch {
+                    comparison.recordCandidateError()
+                }
+            }
+        }
 
         let order = parsed.outputs ?? served.signature.outputs.map { V2Request.Output(name: $0.name, binary: nil) }
         let rows = order.compactMap { output -> (name: String, tensor: Tensor, binary: Bool)? in

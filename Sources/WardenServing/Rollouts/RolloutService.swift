@@ -165,7 +165,7 @@ public actor RolloutService {
     }
 
     private func route(_ model: String, _ spec: RolloutSpec, weight: Int) {
-        let router: TrafficRouter? = weight > 0 || spec.matchHeader != nil ? spec.router(weight: weight) : nil
+        let router: TrafficRouter? = weight > 0 || spec.matchHeader != nil || spec.shadowPercent > 0 ? spec.router(weight: weight) : nil
         server.setRoute(model: model, stable: spec.plan.stable, candidate: spec.plan.candidate, router: router)
     }
 

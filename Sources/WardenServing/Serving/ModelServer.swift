@@ -45,6 +45,7 @@ public final class ModelServer: Sendable {
         var stable: String
         var candidate: String
         var router: TrafficRouter
+        let shadow: ShadowComparison
     }
 
     private let models = Mutex<[String: Entry]>([:])
@@ -54,15 +55,28 @@ public final class ModelServer: Sendable {
     /// The version a request runs on: `version`, or the model's current version.
     /// - Throws: `.notFound` for an unknown model or version, `.unavailable` for one that is not ready.
     public func lookup(model: String, version: String?, headers: [String: String] = [:]) throws -> ServedVersion {
+        try routed(model: model, version: version, headers: headers).served
+    }
+
+    /// The version a request runs on and, when a rollout mirrors it, the candidate that shadows it
+    /// (the caller always answers from `served`) with the comparison to record into.
+    public func routed(model: String, version: String?, headers: [String: String] = [:]) throws -> (served: ServedVersion, shadow: (ServedVersion, ShadowComparison)?) {
         try models.withLock { models in
             guard let entry = models[model] else {
                 throw WardenError(.notFound, "no model named '\(model)' is served here; GET /v2/repository/index lists them (POST)")
             }
             if version == nil, let route = entry.route {
                 // A rollout splits unversioned traffic; a candidate that is not ready leaves it all on stable.
-                let chosen = route.router.route(headers: headers, draw: Double.random(in: 0..<100)) == .candidate ? route.candidate : route.stable
+                let decision = route.router.route(headers: headers, draw: Double.random(in: 0..<100))
+                let chosen = decision == .candidate ? route.candidate : route.stable
+                var shadow: (ServedVersion, ShadowComparison)?
+                if decision == .stableWithShadow, let slot = entry.slots[route.candidate], slot.state == .ready, let candidate = slot.served {
+                    shadow = (candidate, route.shadow)
+                }
                 for label in [chosen, route.stable] {
-                    if let slot = entry.slots[label], slot.state == .ready, let served = slot.served { return served }
+                    if let slot = entry.slots[label], slot.state == .ready, let served = slot.served {
+                        return (served, label == route.stable ? shadow : nil)
+                    }
                 }
             }
             let label = version ?? entry.current
@@ -76,7 +90,7 @@ public final class ModelServer: Sendable {
             guard slot.state == .ready, let served = slot.served else {
                 throw WardenError(.modelUnavailable, "\(model) version \(label) is \(slot.state.rawValue)\(slot.reason.isEmpty ? "" : ": \(slot.reason)")")
             }
-            return served
+            return (served, nil)
         }
     }
 
@@ -121,9 +135,16 @@ public final class ModelServer: Sendable {
     public func setRoute(model: String, stable: String, candidate: String, router: TrafficRouter?) {
         models.withLock { models in
             var entry = models[model] ?? Entry()
-            entry.route = router.map { Route(stable: stable, candidate: candidate, router: $0) }
+            // The shadow comparison lasts as long as the rollout's route does.
+            let shadow = entry.route.flatMap { $0.stable == stable && $0.candidate == candidate ? $0.shadow : nil } ?? ShadowComparison()
+            entry.route = router.map { Route(stable: stable, candidate: candidate, router: $0, shadow: shadow) }
             models[model] = entry
         }
+    }
+
+    /// The shadow comparison of a model's rollout, while it routes.
+    public func shadowComparison(model: String) -> ShadowComparison.Summary? {
+        models.withLock { $0[model]?.route?.shadow.summary }
     }
 
     /// Records why a version did not load. A version that was ready stays ready and serving.
