@@ -49,7 +49,7 @@ struct RolloutAPITests {
     func promotes() async throws {
         try await ServerHarness.run { harness, client in
             try await prepare(harness, client)
-            let started = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [50, 100], "interval_seconds": 0.3, "min_requests": 5, "max_error_rate": 0.5}"#)
+            let started = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [50, 100], "interval_seconds": 1, "min_requests": 5, "max_error_rate": 0.5}"#)
             #expect(started["phase"] as? String == "progressing")
             #expect(started["weight"] as? Int == 50)
             let (versions, failures) = try await drive(harness, client) { try await rollout(harness, client)["phase"] as? String == "promoted" }

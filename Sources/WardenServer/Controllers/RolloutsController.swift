@@ -31,7 +31,8 @@ struct RolloutsController {
         let candidate = try SemanticVersion(parsing: try body.field("candidate").string())
         func number(_ key: String) throws -> Double? {
             guard let field = try body.optionalField(key) else { return nil }
-            guard let value = field.value as? NSNumber, !(field.value is Bool) else { throw field.error("must be a number") }
+            // On Linux every JSON number `is Bool`; only a boolean's objCType is "c".
+            guard let value = field.value as? NSNumber, String(cString: value.objCType) != "c" else { throw field.error("must be a number") }
             return value.doubleValue
         }
         let steps = try body.optionalField("steps")?.array().map { Int(try $0.integer()) } ?? [5, 25, 50, 100]
