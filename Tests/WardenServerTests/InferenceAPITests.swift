@@ -266,3 +266,53 @@ extension MetadataStore {
         return try await sqlite.auditEntries().map(\.entry)
     }
 }
+
+@Suite("V2 datatypes the executor computes wider")
+struct HalfPrecisionTests {
+    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("WardenServingTests/Fixtures/half/model.onnx").path
+
+    @Test("an FP16 model is served: FP16 in, FP16 out, over JSON and binary; other datatypes are refused")
+    func fp16() async throws {
+        try await ServerHarness.run { harness, client in
+            let api = InferenceAPITests()
+            let path = try harness.directory.copy(from: Self.fixture, to: "models/half/model.onnx")
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            let published = try await harness.publish("half", try await harness.prepare(directory, version: "1.0.0", client: client), client: client)
+            #expect(published.status == .created, "\(String(buffer: published.body))")
+            _ = try await client.send(uri: "/api/v1/models/half/aliases/production", method: .put, headers: harness.headers(harness.adminToken), body: ByteBuffer(string: #"{"version": "1.0.0"}"#))
+            var ready = false
+            for _ in 0..<250 where !ready {
+                ready = try await client.send(uri: "/v2/models/half/ready", method: .get).status == .ok
+                if !ready { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(ready)
+            let metadata = try harness.json(try await client.send(uri: "/v2/models/half", method: .get))
+            #expect((metadata["inputs"] as? [[String: Any]])?.first?["datatype"] as? String == "FP16")
+
+            // JSON: onnxruntime gives [0, 0.0118, 0.9883] for this row (make_half.py).
+            let json = try harness.json(try await api.post(client, "/v2/models/half/infer", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP16","data":[5.1,3.5,1.4,0.2]}]}"#.utf8)))
+            let output = try #require((json["outputs"] as? [[String: Any]])?.first)
+            #expect(output["datatype"] as? String == "FP16")
+            let values = try #require(output["data"] as? [Double])
+            #expect(abs(values[2] - 0.9883) < 2e-3 && abs(values[1] - 0.0118) < 2e-3)
+
+            // Binary: 2-byte halves in and out.
+            let halves = [Float16(5.1), 3.5, 1.4, 0.2].map(\.bitPattern).withUnsafeBytes { Array($0) }
+            let header = Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP16","parameters":{"binary_data_size":8}}],"outputs":[{"name":"probabilities","parameters":{"binary_data":true}}]}"#.utf8)
+            var fields = HTTPFields()
+            fields[HTTPField.Name("Inference-Header-Content-Length")!] = String(header.count)
+            let binary = try await api.post(client, "/v2/models/half/infer", header + halves, headers: fields)
+            #expect(binary.status == .ok, "\(String(buffer: binary.body))")
+            let length = try #require(binary.headers[HTTPField.Name("Inference-Header-Content-Length")!].flatMap(Int.init))
+            let bytes = Array(binary.body.readableBytesView)
+            #expect(bytes.count - length == 6)
+            let probabilities = bytes[length...].withUnsafeBytes { Array($0.bindMemory(to: UInt16.self)) }.map { Float(Float16(bitPattern: $0)) }
+            #expect(abs(probabilities[2] - 0.9883) < 2e-3)
+
+            let wrong = try await api.post(client, "/v2/models/half/infer", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}"#.utf8))
+            #expect(wrong.status == .badRequest)
+            #expect(api.error(wrong).contains("must be FP16, got FP32"))
+        }
+    }
+}

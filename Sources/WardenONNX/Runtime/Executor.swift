@@ -156,7 +156,7 @@ public final class Executor: Sendable {
     }
 
     static func check(_ tensor: Tensor, against spec: TensorSpec) throws {
-        guard tensor.dataType == spec.dataType else {
+        guard tensor.fits(spec.dataType) else {
             throw WardenError(.invalidArgument, "input '\(spec.name)' must be \(spec.dataType), got \(tensor.dataType)")
         }
         guard let shape = spec.shape else { return }

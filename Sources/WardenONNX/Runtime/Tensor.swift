@@ -131,3 +131,22 @@ enum ExecutionError {
         WardenError(.invalidArgument, "\(op): \(why)")
     }
 }
+
+extension Tensor {
+    /// The element type the executor computes a declared type in: float16 and bfloat16
+    /// values are widened to float32, int16 and uint16 to int32, uint32 and uint64 to int64.
+    /// A tensor of that type is accepted where the declared type is expected.
+    public static func storageType(for declared: TensorDataType) -> TensorDataType {
+        switch declared {
+        case .float16, .bfloat16: .float32
+        case .int16, .uint16: .int32
+        case .uint32, .uint64: .int64
+        default: declared
+        }
+    }
+
+    /// Whether this tensor can stand for a value declared as `type`.
+    public func fits(_ type: TensorDataType) -> Bool {
+        dataType == type || dataType == Self.storageType(for: type)
+    }
+}

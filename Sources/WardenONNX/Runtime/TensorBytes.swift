@@ -45,8 +45,41 @@ public enum TensorBytes {
         case .int8: return .int8(load(Int8.self))
         case .uint8: return .uint8(load(UInt8.self))
         case .bool: return .bool(bytes.map { $0 != 0 })
+        // Types the executor computes wider (see Tensor.storageType(for:)).
+        case .float16: return .float(load(UInt16.self).map { Float(Float16(bitPattern: $0)) })
+        case .int16: return .int32(load(Int16.self).map(Int32.init))
+        case .uint16: return .int32(load(UInt16.self).map(Int32.init))
+        case .uint32: return .int64(load(UInt32.self).map(Int64.init))
+        case .uint64:
+            let values = load(UInt64.self)
+            guard let large = values.first(where: { $0 > UInt64(Int64.max) }) else { return .int64(values.map(Int64.init)) }
+            throw fail("UINT64 value \(large) is beyond what the executor computes with (at most \(Int64.max))")
         default:
             throw fail("\(type.rawValue) tensors are not supported by Warden's executor; send the datatype the model's input has")
+        }
+    }
+
+    /// Encodes `storage` as `declared` says the value is: a widened float16 or int16 output
+    /// is narrowed back, so a client reads the type the model declares.
+    public static func encode(_ storage: Tensor.Storage, as declared: TensorDataType, into buffer: inout [UInt8]) {
+        func append<T>(_ values: [T]) { values.withUnsafeBytes { buffer.append(contentsOf: $0) } }
+        switch (declared, storage) {
+        case (.float16, .float(let v)): append(v.map { Float16($0).bitPattern })
+        case (.int16, .int32(let v)): append(v.map { Int16(truncatingIfNeeded: $0) })
+        case (.uint16, .int32(let v)): append(v.map { UInt16(truncatingIfNeeded: $0) })
+        case (.uint32, .int64(let v)): append(v.map { UInt32(truncatingIfNeeded: $0) })
+        case (.uint64, .int64(let v)): append(v.map { UInt64(bitPattern: $0) })
+        default: encode(storage, into: &buffer)
+        }
+    }
+
+    /// The bytes `encode(_:as:into:)` writes.
+    public static func byteCount(_ storage: Tensor.Storage, as declared: TensorDataType) -> Int {
+        switch (declared, storage) {
+        case (.float16, .float(let v)): v.count * 2
+        case (.int16, .int32(let v)), (.uint16, .int32(let v)): v.count * 2
+        case (.uint32, .int64(let v)): v.count * 4
+        default: byteCount(storage)
         }
     }
 

@@ -105,6 +105,12 @@ struct InferenceController {
             headerLength = length
         }
         let parsed = try V2Request(body: Array(buffer.readableBytesView)[...], headerLength: headerLength)
+        // The protocol's datatypes must match exactly, even where the executor computes wider.
+        for spec in served.signature.inputs {
+            if let sent = parsed.datatypes[spec.name], sent != spec.dataType {
+                throw WardenError(.invalidArgument, "input '\(spec.name)' must be \(spec.dataType.v2Name), got \(sent.v2Name)")
+            }
+        }
         let outputs = try await served.infer(InferenceRequest(inputs: parsed.inputs, outputs: parsed.outputs?.map(\.name), timeout: parsed.timeout))
         if let (candidate, comparison) = shadow {
             // Mirrored to the candidate after stable has answered; the caller never waits for it or sees it.
@@ -121,8 +127,9 @@ struct InferenceController {
         }
 
         let order = parsed.outputs ?? served.signature.outputs.map { V2Request.Output(name: $0.name, binary: nil) }
-        let rows = order.compactMap { output -> (name: String, tensor: Tensor, binary: Bool)? in
-            outputs[output.name].map { (output.name, $0, output.binary ?? parsed.binaryOutputs) }
+        let declared = Dictionary(served.signature.outputs.map { ($0.name, $0.dataType) }, uniquingKeysWith: { first, _ in first })
+        let rows = order.compactMap { output -> (name: String, tensor: Tensor, declared: TensorDataType, binary: Bool)? in
+            outputs[output.name].map { (output.name, $0, declared[output.name] ?? $0.dataType, output.binary ?? parsed.binaryOutputs) }
         }
         let response = V2Response(model: served.model, version: served.version, id: parsed.id, outputs: rows)
         var headers = HTTPFields()

@@ -15,6 +15,8 @@ struct V2Request {
 
     var id: String?
     var inputs: [String: Tensor] = [:]
+    /// Each input's datatype as the request declares it (the tensor may be wider, see `Tensor.storageType(for:)`).
+    var datatypes: [String: TensorDataType] = [:]
     /// The outputs asked for, in order; nil for all.
     var outputs: [Output]?
     /// `binary_data_output`: every output in binary unless an output says otherwise.
@@ -92,6 +94,7 @@ struct V2Request {
                 storage = try Self.decode(data, type: type, count: count)
             }
             self.inputs[name] = Tensor(shape: shape, storage: storage)
+            datatypes[name] = type
         }
         guard offset == body.count else {
             throw WardenError(.invalidArgument, "the binary inputs' binary_data_size add up to \(offset - jsonEnd) bytes, but \(body.count - jsonEnd) bytes follow the JSON header")
@@ -155,6 +158,12 @@ struct V2Request {
         case .int32: return .int32(try numbers(integer(Int32.self)))
         case .int8: return .int8(try numbers(integer(Int8.self)))
         case .uint8: return .uint8(try numbers(integer(UInt8.self)))
+        // Types the executor computes wider (see Tensor.storageType(for:)).
+        case .float16: return .float(try numbers { Float($0) })
+        case .int16: return .int32(try numbers(integer(Int16.self)).map(Int32.init))
+        case .uint16: return .int32(try numbers(integer(UInt16.self)).map(Int32.init))
+        case .uint32: return .int64(try numbers(integer(UInt32.self)).map(Int64.init))
+        case .uint64: return .int64(try numbers { $0 >= 0 ? Int64(exactly: $0) : nil })
         case .bool:
             return .bool(try flat.enumerated().map { index, value in
                 guard case .bool(let flag) = value else { throw field.error("element \(index) is not true or false") }

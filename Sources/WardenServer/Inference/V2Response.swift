@@ -12,7 +12,8 @@ struct V2Response {
     /// The JSON header's length when binary outputs follow it.
     var headerLength: Int?
 
-    init(model: String, version: String, id: String?, outputs: [(name: String, tensor: Tensor, binary: Bool)]) {
+    /// - Parameter outputs: each with the type the model declares, which may be narrower than the tensor's (float16 computed as float32).
+    init(model: String, version: String, id: String?, outputs: [(name: String, tensor: Tensor, declared: TensorDataType, binary: Bool)]) {
         var json = "{\"model_name\":\(Self.quoted(model)),\"model_version\":\(Self.quoted(version))"
         if let id { json += ",\"id\":\(Self.quoted(id))" }
         json += ",\"outputs\":["
@@ -20,10 +21,11 @@ struct V2Response {
         for (index, output) in outputs.enumerated() {
             if index > 0 { json += "," }
             let tensor = output.tensor
-            json += "{\"name\":\(Self.quoted(output.name)),\"datatype\":\"\(tensor.dataType.v2Name)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))]"
+            let declared = tensor.fits(output.declared) ? output.declared : tensor.dataType
+            json += "{\"name\":\(Self.quoted(output.name)),\"datatype\":\"\(declared.v2Name)\",\"shape\":[\(tensor.shape.map(String.init).joined(separator: ","))]"
             if output.binary {
-                json += ",\"parameters\":{\"binary_data_size\":\(TensorBytes.byteCount(tensor.storage))}}"
-                TensorBytes.encode(tensor.storage, into: &binary)
+                json += ",\"parameters\":{\"binary_data_size\":\(TensorBytes.byteCount(tensor.storage, as: declared))}}"
+                TensorBytes.encode(tensor.storage, as: declared, into: &binary)
             } else {
                 json += ",\"data\":["
                 Self.append(tensor.storage, to: &json)

@@ -127,7 +127,7 @@ public struct VersionLoader: Sendable {
                 return 1
             }
             let count = shape.reduce(1, *)
-            let storage: Tensor.Storage = switch spec.dataType {
+            let storage: Tensor.Storage = switch Tensor.storageType(for: spec.dataType) {
             case .float64: .double(Array(repeating: 0, count: count))
             case .int64: .int64(Array(repeating: 0, count: count))
             case .int32: .int32(Array(repeating: 0, count: count))

@@ -102,7 +102,7 @@ public final class ServedVersion: Sendable {
             guard let tensor = request.inputs[spec.name] else {
                 throw WardenError(.invalidArgument, "input '\(spec.name)' (\(spec.dataType) \(spec.shapeDescription)) is missing")
             }
-            guard tensor.dataType == spec.dataType else {
+            guard tensor.fits(spec.dataType) else {
                 throw WardenError(.invalidArgument, "input '\(spec.name)' must be \(spec.dataType.v2Name), got \(tensor.dataType.v2Name)")
             }
             guard let shape = spec.shape else { continue }
