@@ -28,6 +28,15 @@ struct RolloutAPITests {
         return try harness.json(response)
     }
 
+    /// Waits (bounded) until the candidate is loaded; until then a rollout leaves all traffic on stable.
+    func waitCandidate(_ client: any TestClientProtocol) async throws {
+        for _ in 0..<500 {
+            if try await client.send(uri: "/v2/models/iris/versions/1.1.0/ready", method: .get).status == .ok { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        Issue.record("the candidate never became ready")
+    }
+
     func rollout(_ harness: ServerHarness, _ client: any TestClientProtocol) async throws -> [String: Any] {
         try harness.json(try await client.send(uri: "/api/v1/models/iris/rollout", method: .get, headers: harness.headers(harness.adminToken)))
     }
@@ -52,6 +61,7 @@ struct RolloutAPITests {
             let started = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [50, 100], "interval_seconds": 1, "min_requests": 5, "max_error_rate": 0.5}"#)
             #expect(started["phase"] as? String == "progressing")
             #expect(started["weight"] as? Int == 50)
+            try await waitCandidate(client)
             let (versions, failures) = try await drive(harness, client) { try await rollout(harness, client)["phase"] as? String == "promoted" }
             #expect(failures == 0)
             #expect(Set(versions).isSuperset(of: ["1.0.0", "1.1.0"]))  // both served during the split
@@ -94,6 +104,7 @@ struct RolloutAPITests {
         try await ServerHarness.run { harness, client in
             try await prepare(harness, client)
             _ = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [1, 100], "interval_seconds": 0.2, "min_requests": 100000, "match": "x-variant=candidate"}"#)
+            try await waitCandidate(client)
             var matched = HTTPFields()
             matched[HTTPField.Name("x-variant")!] = "candidate"
             var rounds = 0
@@ -140,6 +151,7 @@ extension RolloutAPITests {
             // Responses are written in a fixed order, so stable's answer is the same bytes each time.
             let expected = String(buffer: try await client.send(uri: "/v2/models/iris/versions/1.0.0/infer", method: .post, body: ByteBuffer(string: InferenceAPITests.request)).body)
             _ = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [1, 100], "interval_seconds": 3600, "shadow": 100}"#)
+            try await waitCandidate(client)
             var fromStable = 0
             for _ in 0..<60 {
                 let response = try await client.send(uri: "/v2/models/iris/infer", method: .post, body: ByteBuffer(string: InferenceAPITests.request))

@@ -54,6 +54,8 @@ public struct ModelCard: Sendable, Hashable {
     public var lineage: Lineage?
     /// Serving settings. Accepted as a free-form mapping now; the serving issue gives its keys meaning.
     public var serving: [String: CardValue]?
+    /// Output contracts, per output name: rules each answer must keep (checked by the server).
+    public var contracts: [String: CardValue]?
     /// Anything else the team wants to keep with the model.
     public var metadata: [String: CardValue]
 

@@ -98,6 +98,7 @@ public struct VersionLoader: Sendable {
             }
             let runtime = ONNXModelRuntime(executor: try Executor(model: onnx))
             let settings = try ServingSettings(card: description.card?.serving)
+            let contracts = try OutputContracts(card: description.card?.contracts, outputs: runtime.signature.outputs.map(\.name))
             do {
                 _ = try runtime.infer(Self.warmUpInputs(for: runtime.signature))
             } catch let error as WardenError {
@@ -105,7 +106,7 @@ public struct VersionLoader: Sendable {
             }
             return ServedVersion(
                 model: model, version: version, manifestDigest: digest, signers: signers, runtime: runtime,
-                settings: settings, card: description.card, checkout: checkout, metrics: metrics
+                settings: settings, card: description.card, checkout: checkout, metrics: metrics, contracts: contracts
             )
         }
     }

@@ -35,6 +35,8 @@ public final class InferenceStatistics: Sendable {
         public var inferenceCount = 0
         /// Model executions (a batch counts once).
         public var executionCount = 0
+        /// Answers returned although they broke an output contract flagged (not rejected) in the card.
+        public var contractViolations = 0
         /// Milliseconds since the epoch of the last inference, 0 before the first.
         public var lastInference: UInt64 = 0
         public var batches: [Int: BatchPhases] = [:]
@@ -62,6 +64,10 @@ public final class InferenceStatistics: Sendable {
             phases.computeOutput.add(output)
             stats.batches[size] = phases
         }
+    }
+
+    func recordContractViolation() {
+        state.withLock { $0.contractViolations += 1 }
     }
 
     func recordQueue(_ nanoseconds: UInt64) {

@@ -26,6 +26,7 @@ public struct ServingMetrics: Sendable {
         let total: Metrics.Timer
         let batchSize: Recorder
         let queueDepth: Gauge
+        let violations: Counter
     }
 
     func handles(model: String, version: String) -> VersionHandles {
@@ -41,7 +42,8 @@ public struct ServingMetrics: Sendable {
             compute: Metrics.Timer(label: "warden_inference_compute_duration_seconds", dimensions: labels, preferredDisplayUnit: .seconds, factory: factory),
             total: Metrics.Timer(label: "warden_inference_request_duration_seconds", dimensions: labels, preferredDisplayUnit: .seconds, factory: factory),
             batchSize: Recorder(label: "warden_inference_batch_size", dimensions: labels, aggregate: true, factory: factory),
-            queueDepth: Gauge(label: "warden_inference_queue_depth", dimensions: labels, factory: factory)
+            queueDepth: Gauge(label: "warden_inference_queue_depth", dimensions: labels, factory: factory),
+            violations: Counter(label: "warden_output_contract_violations_total", dimensions: labels, factory: factory)
         )
     }
 

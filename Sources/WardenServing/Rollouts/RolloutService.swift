@@ -172,7 +172,8 @@ public actor RolloutService {
     private func counters(_ model: String, _ version: String) -> (requests: Int, errors: Int) {
         guard let served = try? server.lookup(model: model, version: version) else { return (0, 0) }
         let stats = served.statistics.snapshot
-        return (stats.success.count + stats.fail.count, stats.fail.count)
+        // A flagged contract violation counts as an error in analysis; a rejected one already failed.
+        return (stats.success.count + stats.fail.count, stats.fail.count + stats.contractViolations)
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

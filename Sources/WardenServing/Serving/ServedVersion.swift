@@ -34,6 +34,8 @@ public final class ServedVersion: Sendable {
     /// Recent request latencies, for a rollout's analysis windows.
     public let latencies = LatencyWindow()
     public let card: ModelCard?
+    /// The card's output contracts, checked on every answer.
+    public let contracts: OutputContracts
     let queue: InferenceQueue
     let handles: ServingMetrics.VersionHandles
     /// The folder the bytes were verified and loaded from; removed when the version is released.
@@ -41,8 +43,9 @@ public final class ServedVersion: Sendable {
 
     init(
         model: String, version: String, manifestDigest: Digest, signers: [String], runtime: any ModelRuntime,
-        settings: ServingSettings, card: ModelCard?, checkout: String?, metrics: ServingMetrics
+        settings: ServingSettings, card: ModelCard?, checkout: String?, metrics: ServingMetrics, contracts: OutputContracts = OutputContracts()
     ) {
+        self.contracts = contracts
         self.model = model
         self.version = version
         self.manifestDigest = manifestDigest
@@ -73,6 +76,16 @@ public final class ServedVersion: Sendable {
             let batch = try validate(request)
             let timeout = request.timeout ?? (settings.defaultTimeoutMicroseconds > 0 ? .microseconds(settings.defaultTimeoutMicroseconds) : nil)
             var outputs = try await queue.submit(request.inputs, batch: batch, timeout: timeout)
+            if !contracts.isEmpty {
+                let (violations, reject) = contracts.check(outputs)
+                if !violations.isEmpty {
+                    handles.violations.increment()
+                    if reject {
+                        throw WardenError(.contractViolated, "\(model)@\(version) broke its output contract: \(violations.joined(separator: "; "))")
+                    }
+                    statistics.recordContractViolation()
+                }
+            }
             if let wanted = request.outputs { outputs = outputs.filter { wanted.contains($0.key) } }
             let elapsed = ContinuousClock.now - start
             statistics.recordOutcome(success: true, nanoseconds: elapsed.nanoseconds)
