@@ -71,6 +71,11 @@ extension ModelCard {
                     throw reader.fail(value, field: key, "must map output names to their rules (range, finite, sums_to_one, allowed, on_violation)")
                 }
                 contracts = rules
+            case "drift":
+                guard case .object(let references) = try reader.value(value, field: key) else {
+                    throw reader.fail(value, field: key, "must map input names to reference histograms (a list, one per feature: edges and fractions)")
+                }
+                drift = references
             case "metadata":
                 guard case .object(let entries) = try reader.value(value, field: key) else {
                     throw reader.fail(value, field: key, "must be a mapping of free-form keys and values")
@@ -100,7 +105,7 @@ extension ModelCard {
 /// Walks the YAML tree, turning each node into a typed value or an error
 /// that names the file, the position and the field.
 struct CardReader {
-    static let topLevelFields = ["name", "description", "format", "framework", "inputs", "outputs", "labels", "lineage", "serving", "contracts", "metadata"]
+    static let topLevelFields = ["name", "description", "format", "framework", "inputs", "outputs", "labels", "lineage", "serving", "contracts", "drift", "metadata"]
 
     let source: String
 

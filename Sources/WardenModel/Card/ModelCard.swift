@@ -56,6 +56,8 @@ public struct ModelCard: Sendable, Hashable {
     public var serving: [String: CardValue]?
     /// Output contracts, per output name: rules each answer must keep (checked by the server).
     public var contracts: [String: CardValue]?
+    /// Reference histograms of input features, per input name, for drift (PSI) while serving.
+    public var drift: [String: CardValue]?
     /// Anything else the team wants to keep with the model.
     public var metadata: [String: CardValue]
 

@@ -122,7 +122,15 @@ struct RolloutsController {
             }
             let stats = served.statistics.snapshot
             let meanMs = stats.success.count > 0 ? Double(stats.success.nanoseconds) / Double(stats.success.count) / 1e6 : 0
-            versions.append(["version": version, "served": true, "requests": stats.success.count + stats.fail.count, "errors": stats.fail.count, "mean_ms": meanMs])
+            var row: [String: Any] = [
+                "version": version, "served": true, "requests": stats.success.count + stats.fail.count, "errors": stats.fail.count,
+                "contract_violations": stats.contractViolations, "mean_ms": meanMs,
+            ]
+            if let drift = served.drift?.snapshot() {
+                row["drift_psi"] = drift.psi
+                row["drift_observations"] = drift.observations
+            }
+            versions.append(row)
         }
         object["versions"] = versions
         if let shadow = server.shadowComparison(model: record.model), shadow.compared + shadow.candidateErrors > 0 {

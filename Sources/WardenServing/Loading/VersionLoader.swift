@@ -99,6 +99,7 @@ public struct VersionLoader: Sendable {
             let runtime = ONNXModelRuntime(executor: try Executor(model: onnx))
             let settings = try ServingSettings(card: description.card?.serving)
             let contracts = try OutputContracts(card: description.card?.contracts, outputs: runtime.signature.outputs.map(\.name))
+            let drift = try DriftMonitor.make(card: description.card?.drift, inputs: runtime.signature.inputs.map(\.name))
             do {
                 _ = try runtime.infer(Self.warmUpInputs(for: runtime.signature))
             } catch let error as WardenError {
@@ -106,7 +107,7 @@ public struct VersionLoader: Sendable {
             }
             return ServedVersion(
                 model: model, version: version, manifestDigest: digest, signers: signers, runtime: runtime,
-                settings: settings, card: description.card, checkout: checkout, metrics: metrics, contracts: contracts
+                settings: settings, card: description.card, checkout: checkout, metrics: metrics, contracts: contracts, drift: drift
             )
         }
     }

@@ -36,6 +36,8 @@ public final class ServedVersion: Sendable {
     public let card: ModelCard?
     /// The card's output contracts, checked on every answer.
     public let contracts: OutputContracts
+    /// Input drift against the card's reference histograms, when it declares them.
+    public let drift: DriftMonitor?
     let queue: InferenceQueue
     let handles: ServingMetrics.VersionHandles
     /// The folder the bytes were verified and loaded from; removed when the version is released.
@@ -43,9 +45,11 @@ public final class ServedVersion: Sendable {
 
     init(
         model: String, version: String, manifestDigest: Digest, signers: [String], runtime: any ModelRuntime,
-        settings: ServingSettings, card: ModelCard?, checkout: String?, metrics: ServingMetrics, contracts: OutputContracts = OutputContracts()
+        settings: ServingSettings, card: ModelCard?, checkout: String?, metrics: ServingMetrics, contracts: OutputContracts = OutputContracts(),
+        drift: DriftMonitor? = nil
     ) {
         self.contracts = contracts
+        self.drift = drift
         self.model = model
         self.version = version
         self.manifestDigest = manifestDigest
@@ -74,6 +78,7 @@ public final class ServedVersion: Sendable {
         let start = ContinuousClock.now
         do {
             let batch = try validate(request)
+            drift?.observe(request.inputs)
             let timeout = request.timeout ?? (settings.defaultTimeoutMicroseconds > 0 ? .microseconds(settings.defaultTimeoutMicroseconds) : nil)
             var outputs = try await queue.submit(request.inputs, batch: batch, timeout: timeout)
             if !contracts.isEmpty {
