@@ -160,3 +160,21 @@ struct TrafficRouterTests {
         #expect(routes.filter { $0 == .stableWithShadow }.count == 200)
     }
 }
+
+@Suite("Rollout windows judged by drift and shadow agreement")
+struct RolloutDriftTests {
+    @Test("drift above the limit and shadow agreement below it fail a window; within them it passes")
+    func driftAndAgreement() throws {
+        let plan = try RolloutPlan(stable: "1", candidate: "2", steps: [50, 100], interval: .seconds(1), minRequests: 1, failureLimit: 1, maxDriftPSI: 0.25, minShadowAgreement: 0.9)
+        let start = FakeInstant(offset: .zero)
+        var drifting = RolloutController(plan: plan, now: start)
+        let drifted = drifting.tick(now: start.advanced(by: .seconds(1)), window: WindowStatistics(requests: 10, errors: 0, drift: 0.6))
+        #expect(drifted.contains { if case .markCandidateFailed(let reason) = $0 { reason.contains("drift PSI") } else { false } })
+        var disagreeing = RolloutController(plan: plan, now: start)
+        let disagreed = disagreeing.tick(now: start.advanced(by: .seconds(1)), window: WindowStatistics(requests: 10, errors: 0, shadowAgreement: 0.5))
+        #expect(disagreed.contains { if case .markCandidateFailed(let reason) = $0 { reason.contains("agreement") } else { false } })
+        var fine = RolloutController(plan: plan, now: start)
+        #expect(fine.tick(now: start.advanced(by: .seconds(1)), window: WindowStatistics(requests: 10, errors: 0, drift: 0.05, shadowAgreement: 0.99)).first == .setCandidateWeight(100))
+        expectWardenError(.invalidArgument, containing: "shadow agreement is a fraction") { _ = try RolloutPlan(stable: "1", candidate: "2", minShadowAgreement: 2) }
+    }
+}

@@ -42,6 +42,8 @@ struct RolloutsController {
         let maxP99 = try number("max_p99_ms").map { Duration.microseconds(Int64($0 * 1000)) }
         let minRequests = Int(try body.optionalField("min_requests")?.integer() ?? 100)
         let failureLimit = Int(try body.optionalField("failure_limit")?.integer() ?? 2)
+        let maxDrift = try number("max_drift_psi")
+        let minAgreement = try number("min_shadow_agreement")
         let shadow = Int(try body.optionalField("shadow")?.integer() ?? 0)
         let sticky = try body.optionalField("sticky_header")?.string()
         var matchHeader: String?, matchValue: String?
@@ -56,7 +58,8 @@ struct RolloutsController {
             try RolloutSpec(
                 plan: RolloutPlan(
                     stable: stable, candidate: candidate.description, steps: steps, interval: .milliseconds(Int64(interval * 1000)),
-                    maxErrorRate: maxErrorRate, maxP99: maxP99, minRequests: minRequests, failureLimit: failureLimit
+                    maxErrorRate: maxErrorRate, maxP99: maxP99, minRequests: minRequests, failureLimit: failureLimit,
+                    maxDriftPSI: maxDrift, minShadowAgreement: minAgreement
                 ),
                 matchHeader: matchHeader, matchKind: matchKind, matchValue: matchValue, stickyHeader: sticky, shadowPercent: shadow
             )
@@ -101,6 +104,7 @@ struct RolloutsController {
             object["plan"] = [
                 "steps": spec.plan.steps, "interval_seconds": Double(spec.plan.interval.components.seconds) + Double(spec.plan.interval.components.attoseconds) / 1e18,
                 "max_error_rate": spec.plan.maxErrorRate, "min_requests": spec.plan.minRequests, "failure_limit": spec.plan.failureLimit,
+                "max_drift_psi": spec.plan.maxDriftPSI as Any, "min_shadow_agreement": spec.plan.minShadowAgreement as Any,
                 "shadow": spec.shadowPercent, "sticky_header": spec.stickyHeader as Any, "match": spec.matchHeader.map { "\($0)=\(spec.matchValue ?? "")" } as Any,
             ]
         }

@@ -14,11 +14,16 @@ public struct RolloutPlan: Sendable, Hashable, Codable {
     public var minRequests: Int
     /// Failed windows in a row that abort the rollout.
     public var failureLimit: Int
+    /// Above this PSI on any input feature (against the card's references) a window fails.
+    public var maxDriftPSI: Double?
+    /// Below this top-1 agreement with stable on shadowed requests a window fails.
+    public var minShadowAgreement: Double?
 
     /// - Throws: `.invalidArgument` naming what is wrong with the plan.
     public init(
         stable: String, candidate: String, steps: [Int] = [5, 25, 50, 100], interval: Duration = .seconds(30),
-        maxErrorRate: Double = 0.01, maxP99: Duration? = nil, minRequests: Int = 100, failureLimit: Int = 2
+        maxErrorRate: Double = 0.01, maxP99: Duration? = nil, minRequests: Int = 100, failureLimit: Int = 2,
+        maxDriftPSI: Double? = nil, minShadowAgreement: Double? = nil
     ) throws {
         guard stable != candidate else { throw WardenError(.invalidArgument, "the candidate is the stable version (\(stable)); roll out another version") }
         guard !steps.isEmpty, steps.allSatisfy({ (1...100).contains($0) }), zip(steps, steps.dropFirst()).allSatisfy({ $0 < $1 }), steps.last == 100 else {
@@ -27,6 +32,10 @@ public struct RolloutPlan: Sendable, Hashable, Codable {
         guard interval > .zero else { throw WardenError(.invalidArgument, "the interval must be positive") }
         guard (0...1).contains(maxErrorRate) else { throw WardenError(.invalidArgument, "the maximum error rate is a fraction from 0 to 1, such as 0.01; got \(maxErrorRate)") }
         guard minRequests >= 1, failureLimit >= 1 else { throw WardenError(.invalidArgument, "min requests and the failure limit must be at least 1") }
+        if let maxDriftPSI, maxDriftPSI < 0 { throw WardenError(.invalidArgument, "the maximum drift PSI must be ≥ 0, such as 0.25") }
+        if let minShadowAgreement, !(0...1).contains(minShadowAgreement) { throw WardenError(.invalidArgument, "the minimum shadow agreement is a fraction from 0 to 1, such as 0.95") }
+        self.maxDriftPSI = maxDriftPSI
+        self.minShadowAgreement = minShadowAgreement
         self.stable = stable
         self.candidate = candidate
         self.steps = steps
@@ -43,11 +52,17 @@ public struct WindowStatistics: Sendable, Hashable {
     public var requests: Int
     public var errors: Int
     public var p99: Duration?
+    /// The largest PSI of any input feature in the window, when the card declares references.
+    public var drift: Double?
+    /// Top-1 agreement of the candidate with stable on shadowed requests so far.
+    public var shadowAgreement: Double?
 
-    public init(requests: Int, errors: Int, p99: Duration? = nil) {
+    public init(requests: Int, errors: Int, p99: Duration? = nil, drift: Double? = nil, shadowAgreement: Double? = nil) {
         self.requests = requests
         self.errors = errors
         self.p99 = p99
+        self.drift = drift
+        self.shadowAgreement = shadowAgreement
     }
 
     public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
@@ -174,6 +189,12 @@ public struct RolloutController<Instant: InstantProtocol & Sendable>: Sendable w
         }
         if let limit = plan.maxP99, let p99 = window.p99, p99 > limit {
             return .failed("p99 \(p99) is above \(limit)")
+        }
+        if let limit = plan.maxDriftPSI, let drift = window.drift, drift > limit {
+            return .failed("input drift PSI \(drift) is above \(limit)")
+        }
+        if let limit = plan.minShadowAgreement, let agreement = window.shadowAgreement, agreement < limit {
+            return .failed("shadow top-1 agreement \(agreement) is below \(limit)")
         }
         return .passed
     }

@@ -102,14 +102,19 @@ public actor RolloutService {
         guard case .progressing = entry.controller.phase, entry.controller.stepStarted.duration(to: clock.now) >= plan.interval else { return }
         let now = counters(model, plan.candidate)
         var p99: Duration?
+        var drift: Double?
         if let served = try? server.lookup(model: model, version: plan.candidate) {
             p99 = LatencyWindow.quantile(served.latencies.drain(), 0.99).map { .nanoseconds(Int64($0)) }
+            drift = served.drift?.snapshot(reset: true).psi.values.max()
         } else if let reason = server.index().first(where: { $0.name == model && $0.version == plan.candidate })?.reason, !reason.isEmpty {
             // A candidate that cannot load fails at once: there is nothing to analyse.
             _ = try? await apply(entry.controller.abort("the candidate did not load: \(reason)"), model: model, actor: "rollout")
             return
         }
-        let window = WindowStatistics(requests: now.requests - entry.baseline.requests, errors: now.errors - entry.baseline.errors, p99: p99)
+        let shadow = server.shadowComparison(model: model).flatMap { $0.compared > 0 ? $0.top1Agreement : nil }
+        let window = WindowStatistics(
+            requests: now.requests - entry.baseline.requests, errors: now.errors - entry.baseline.errors, p99: p99, drift: drift, shadowAgreement: shadow
+        )
         let actions = entry.controller.tick(now: clock.now, window: window)
         entry.baseline = now
         active[model] = entry

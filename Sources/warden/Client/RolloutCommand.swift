@@ -21,6 +21,8 @@ struct RolloutCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Windows with fewer requests are inconclusive: the step waits.") var minRequests = 100
         @Option(name: .long, help: "Failed windows in a row that abort the rollout.") var failureLimit = 2
         @Option(name: .long, help: "Percent of stable's requests mirrored to the candidate.") var shadow = 0
+        @Option(name: .long, help: "Above this input drift PSI (any feature, against the card's references) a window fails.") var maxDriftPsi: Double?
+        @Option(name: .long, help: "Below this top-1 agreement with stable on shadowed requests a window fails.") var minShadowAgreement: Double?
         @Option(name: .long, help: ArgumentHelp("Requests with this header go to the candidate.", valueName: "header=value")) var match: String?
         @Option(name: .long, help: "A header whose value keeps a caller on one version.") var stickyHeader: String?
         @OptionGroup var options: ClientOptions
@@ -37,6 +39,8 @@ struct RolloutCommand: AsyncParsableCommand {
                     "min_requests": minRequests, "failure_limit": failureLimit, "shadow": shadow,
                 ]
                 if let maxP99Ms { settings["max_p99_ms"] = maxP99Ms }
+                if let maxDriftPsi { settings["max_drift_psi"] = maxDriftPsi }
+                if let minShadowAgreement { settings["min_shadow_agreement"] = minShadowAgreement }
                 if let match { settings["match"] = match }
                 if let stickyHeader { settings["sticky_header"] = stickyHeader }
                 let rollout = try await options.client.startRollout(model: name, settings: settings)
