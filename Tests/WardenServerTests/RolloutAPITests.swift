@@ -69,6 +69,7 @@ struct RolloutAPITests {
             #expect(final["phase"] as? String == "promoted")
             let windows = final["windows"] as? [[String: String]] ?? []
             #expect(windows.contains { $0["verdict"] == "passed" })
+
             let production = try harness.json(try await client.send(uri: "/api/v1/models/iris/aliases/production", method: .get, headers: harness.headers(harness.adminToken)))
             #expect(production["version"] as? String == "1.1.0")
             let events = String(buffer: try await client.send(uri: "/api/v1/events", method: .get, headers: harness.headers(harness.adminToken)).body)
@@ -170,6 +171,10 @@ extension RolloutAPITests {
             #expect((shadow?["compared"] as? Int ?? 0) >= fromStable)
             #expect(shadow?["top1_agreement"] as? Double != nil)
             #expect((shadow?["max_abs_diff"] as? Double ?? 0) > 0)  // an MLP and a logistic regression do not agree exactly
+            // Latency percentiles per version, for status.
+            let versions = try await rollout(harness, client)["versions"] as? [[String: Any]] ?? []
+            #expect(versions.count == 2)
+            #expect(versions.allSatisfy { ($0["p50_ms"] as? Double ?? 0) > 0 && ($0["p99_ms"] as? Double ?? 0) >= ($0["p50_ms"] as? Double ?? 0) })
         }
     }
 }

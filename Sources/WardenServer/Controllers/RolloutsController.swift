@@ -130,6 +130,11 @@ struct RolloutsController {
                 "version": version, "served": true, "requests": stats.success.count + stats.fail.count, "errors": stats.fail.count,
                 "contract_violations": stats.contractViolations, "mean_ms": meanMs,
             ]
+            // Latency percentiles of the current window (the candidate's restarts at each verdict).
+            let samples = served.latencies.peek()
+            for (name, fraction) in [("p50_ms", 0.5), ("p95_ms", 0.95), ("p99_ms", 0.99)] {
+                row[name] = LatencyWindow.quantile(samples, fraction).map { Double($0) / 1e6 } as Any
+            }
             if let drift = served.drift?.snapshot() {
                 row["drift_psi"] = drift.psi
                 row["drift_observations"] = drift.observations

@@ -35,6 +35,11 @@ public final class LatencyWindow: Sendable {
         }.sorted()
     }
 
+    /// The samples kept now, sorted, without forgetting them.
+    public func peek() -> [UInt64] {
+        state.withLock { $0.samples }.sorted()
+    }
+
     /// The `fraction` quantile of sorted samples (nil when there are none).
     public static func quantile(_ sorted: [UInt64], _ fraction: Double) -> UInt64? {
         guard !sorted.isEmpty else { return nil }

@@ -128,10 +128,11 @@ struct RolloutCommand: AsyncParsableCommand {
     static func describe(_ rollout: [String: Any]) -> String {
         var out = "\(rollout["model"] as? String ?? "?"): \(rollout["stable"] as? String ?? "?") -> \(rollout["candidate"] as? String ?? "?")  \(rollout["phase"] as? String ?? "?")  candidate weight \(rollout["weight"] as? Int ?? 0)%\n"
         let versions = rollout["versions"] as? [[String: Any]] ?? []
-        out += table(["VERSION", "WEIGHT", "REQUESTS", "ERRORS", "MEAN MS"], versions.map { version in
+        func ms(_ value: Any?) -> String { (value as? Double).map { String(format: "%.3f", $0) } ?? "-" }
+        out += table(["VERSION", "WEIGHT", "REQUESTS", "ERRORS", "P50 MS", "P95 MS", "P99 MS"], versions.map { version in
             let name = version["version"] as? String ?? ""
             let weight = name == rollout["candidate"] as? String ? rollout["weight"] as? Int ?? 0 : 100 - (rollout["weight"] as? Int ?? 0)
-            return [name, "\(weight)%", "\(version["requests"] as? Int ?? 0)", "\(version["errors"] as? Int ?? 0)", String(format: "%.3f", version["mean_ms"] as? Double ?? 0)]
+            return [name, "\(weight)%", "\(version["requests"] as? Int ?? 0)", "\(version["errors"] as? Int ?? 0)", ms(version["p50_ms"]), ms(version["p95_ms"]), ms(version["p99_ms"])]
         })
         let windows = rollout["windows"] as? [[String: String]] ?? []
         for (index, window) in windows.enumerated() {
