@@ -11,25 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 OUT=bench/out/rollout-abort
-rm -rf "$OUT" && mkdir -p "$OUT"
-if [ -z "${WARDEN:-}" ]; then
-  swift build -c release >/dev/null
-  WARDEN=.build/release/warden
-fi
-python3 bench/serve/make_models.py "$OUT"
-"$WARDEN" keygen --out "$OUT/bench" >/dev/null
-mkdir -p "$OUT/data/trust" && cp "$OUT/bench.pub" "$OUT/data/trust/"
 PORT=18927
-"$WARDEN" serve --data "$OUT/data" --port $PORT --log-level error > "$OUT/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-export WARDEN_SERVER=http://127.0.0.1:$PORT WARDEN_TOKEN=$(cat "$OUT/data/admin.token")
-cp -r "$OUT/repository/mlp/1" "$OUT/v1"
-"$WARDEN" push "$OUT/v1" --name mlp --version 1.0.0 --sign "$OUT/bench.key" >/dev/null
-cp -r "$OUT/v1" "$OUT/v2" && rm -f "$OUT/v2/model.sig" && echo "description: candidate" >> "$OUT/v2/warden.yaml"
-"$WARDEN" push "$OUT/v2" --name mlp --version 1.0.1 --sign "$OUT/bench.key" >/dev/null
-"$WARDEN" alias set mlp production 1.0.0 >/dev/null
+source bench/serve/registry-mlp.sh
 python3 - "$PORT" "$WARDEN_TOKEN" "$OUT/mlp.json" "$RUNS" <<'PY'
 import http.client, json, statistics, sys, threading, time
 port, token, body, runs = int(sys.argv[1]), sys.argv[2], open(sys.argv[3], "rb").read(), int(sys.argv[4])

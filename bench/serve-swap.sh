@@ -12,43 +12,14 @@ cd "$(dirname "$0")/.."
 SWAPS=${1:-100}
 CONNECTIONS=${2:-8}
 OUT=bench/out/serve-swap
-rm -rf "$OUT" && mkdir -p "$OUT"
-if [ -z "${WARDEN:-}" ]; then
-  swift build -c release >/dev/null
-  WARDEN=.build/release/warden
-fi
-python3 bench/serve/make_models.py "$OUT"
-"$WARDEN" keygen --out "$OUT/bench" >/dev/null
-mkdir -p "$OUT/data/trust" && cp "$OUT/bench.pub" "$OUT/data/trust/"
 PORT=18924
-"$WARDEN" serve --data "$OUT/data" --port $PORT --log-level error > "$OUT/serve.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null' EXIT
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
-export WARDEN_SERVER=http://127.0.0.1:$PORT WARDEN_TOKEN=$(cat "$OUT/data/admin.token")
-# Two versions with different weights (a retrain: PATCH).
-cp -r "$OUT/repository/mlp/1" "$OUT/v1"
-"$WARDEN" push "$OUT/v1" --name mlp --version 1.0.0 --sign "$OUT/bench.key" >/dev/null
-python3 - "$OUT" <<'PY'
-import sys, numpy as np, onnx
-from onnx import numpy_helper
-out = sys.argv[1]
-model = onnx.load(f"{out}/v1/model.onnx")
-for t in model.graph.initializer:
-    a = numpy_helper.to_array(t) * 1.01
-    t.CopyFrom(numpy_helper.from_array(a.astype(np.float32), t.name))
-import os, shutil
-shutil.copytree(f"{out}/v1", f"{out}/v2")
-os.remove(f"{out}/v2/model.sig") if os.path.exists(f"{out}/v2/model.sig") else None
-onnx.save(model, f"{out}/v2/model.onnx")
-PY
-"$WARDEN" push "$OUT/v2" --name mlp --version 1.0.1 --sign "$OUT/bench.key" >/dev/null
-"$WARDEN" alias set mlp production 1.0.0 >/dev/null
-for _ in $(seq 100); do curl -sf -X POST "http://127.0.0.1:$PORT/v2/models/mlp/infer" -d @"$OUT/mlp.json" >/dev/null && break; sleep 0.1; done
+source bench/serve/registry-mlp.sh
 
 run() { BODY="$OUT/mlp.bin" HEADER_LENGTH=$(cat "$OUT/mlp.bin.header") wrk -t1 -c"$CONNECTIONS" -d"$1" -s bench/serve/post.lua "http://127.0.0.1:$PORT/v2/models/mlp/infer" | grep RESULT; }
 before=$(run 10s)
-run 600s > "$OUT/during" &
+# wrk itself in the background (not through a function), so the interrupt below reaches it.
+BODY="$OUT/mlp.bin" HEADER_LENGTH=$(cat "$OUT/mlp.bin.header") wrk -t1 -c"$CONNECTIONS" -d600s -s bench/serve/post.lua \
+  "http://127.0.0.1:$PORT/v2/models/mlp/infer" > "$OUT/during-full" &
 WRK=$!
 sleep 1
 start=$(date +%s.%N)
@@ -72,7 +43,7 @@ PY
 done
 elapsed=$(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')")
 kill -INT $WRK; wait $WRK 2>/dev/null || true
-during=$(cat "$OUT/during")
+during=$(grep RESULT "$OUT/during-full")
 loads=$(curl -s "http://127.0.0.1:$PORT/metrics" | grep 'warden_model_loads_total{model="mlp",outcome="loaded"}' | awk '{print $2}')
 echo "swaps: $SWAPS alias moves in ${elapsed}s, $loads verified loads, $CONNECTIONS connections"
 echo "alias move to first answer from the new version, ms: $(sort -n "$OUT/swap-ms" | awk '{a[NR]=$1} END {printf "median %s, p90 %s, max %s", a[int((NR+1)/2)], a[int(NR*0.9)], a[NR]}')"
