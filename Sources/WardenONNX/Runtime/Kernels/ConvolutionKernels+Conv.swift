@@ -24,7 +24,8 @@ extension ConvolutionKernels {
     static func convolution(_ context: NodeContext, _ inputs: [Tensor?]) throws -> Tensor {
         let x = try context.input(inputs, 0)
         let w = try context.input(inputs, 1)
-        let (n, c, size) = try spatial(x.shape, context)
+        guard (3...5).contains(x.shape.count) else { throw context.fail("supports 1-D, 2-D and 3-D inputs ([N, C, L], [N, C, H, W] or [N, C, D, H, W]), got \(x.shape)") }
+        let (n, c, size) = (x.shape[0], x.shape[1], Array(x.shape[2...]))
         let group = context.int("group", 1)
         guard let m = w.shape.first, group > 0, c % group == 0, m % group == 0, w.shape.count == x.shape.count, w.shape[1] * group == c else {
             throw context.fail("weights \(w.shapeDescription) do not fit input \(x.shapeDescription) with group \(group)")
@@ -96,66 +97,81 @@ extension ConvolutionKernels {
         return Tensor(shape: [n, m] + g.output, floats: out)
     }
 
-    /// The geometry of a 1-D or 2-D convolution, 1-D seen as height 1.
+    /// The geometry of a 1-D, 2-D or 3-D convolution: fewer axes are seen as depth and height 1.
     struct Conv2D: Sendable {
-        let h, w, kh, kw, oh, ow, sh, sw, dh, dw, ph, pw: Int
+        let d, h, w, kd, kh, kw, od, oh, ow, sd, sh, sw, dd, dh, dw, pd, ph, pw: Int
         /// Input channels per group.
         let channels: Int
 
         init(size: [Int], kernel: [Int], geometry g: Geometry, channels: Int) {
-            (h, w) = size.count == 2 ? (size[0], size[1]) : (1, size[0])
-            (kh, kw) = kernel.count == 2 ? (kernel[0], kernel[1]) : (1, kernel[0])
-            (oh, ow) = g.output.count == 2 ? (g.output[0], g.output[1]) : (1, g.output[0])
-            (sh, sw) = g.strides.count == 2 ? (g.strides[0], g.strides[1]) : (1, g.strides[0])
-            (dh, dw) = g.dilations.count == 2 ? (g.dilations[0], g.dilations[1]) : (1, g.dilations[0])
-            (ph, pw) = g.padsBegin.count == 2 ? (g.padsBegin[0], g.padsBegin[1]) : (0, g.padsBegin[0])
+            func axes(_ values: [Int], _ fill: Int) -> (Int, Int, Int) {
+                let padded = Array(repeating: fill, count: max(0, 3 - values.count)) + values.suffix(3)
+                return (padded[0], padded[1], padded[2])
+            }
+            (d, h, w) = axes(size, 1)
+            (kd, kh, kw) = axes(kernel, 1)
+            (od, oh, ow) = axes(g.output, 1)
+            (sd, sh, sw) = axes(g.strides, 1)
+            (dd, dh, dw) = axes(g.dilations, 1)
+            (pd, ph, pw) = axes(Array(g.padsBegin.prefix(size.count)), 0)
             self.channels = channels
         }
 
-        var planeSize: Int { h * w }
-        var positions: Int { oh * ow }
-        /// The GEMM's K: one row per (channel, ky, kx).
-        var depth: Int { channels * kh * kw }
+        var planeSize: Int { d * h * w }
+        var positions: Int { od * oh * ow }
+        /// The GEMM's K: one row per (channel, kz, ky, kx).
+        var depth: Int { channels * kd * kh * kw }
         /// A 1×1 kernel with stride 1 and no padding reads the input as it is: no im2col.
-        var pointwise: Bool { kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0 && oh == h && ow == w }
+        var pointwise: Bool {
+            kd == 1 && kh == 1 && kw == 1 && sd == 1 && sh == 1 && sw == 1 && pd == 0 && ph == 0 && pw == 0 && od == d && oh == h && ow == w
+        }
 
         /// Writes the im2col rows for output positions `first..<first + width` of one group's channels (starting at `plane`).
         func im2col(_ plane: UnsafePointer<Float>, first: Int, width: Int, into destination: UnsafeMutablePointer<Float>) {
             var row = destination
             for channel in 0..<channels {
                 let source = plane + channel * planeSize
-                for ky in 0..<kh {
-                    for kx in 0..<kw {
-                        var (oy, ox) = first.quotientAndRemainder(dividingBy: ow)
-                        var written = 0
-                        while written < width {
-                            let run = min(ow - ox, width - written)
-                            let target = row + written
-                            let iy = oy * sh - ph + ky * dh
-                            if iy < 0 || iy >= h {
-                                target.initialize(repeating: 0, count: run)
-                            } else {
-                                let line = source + iy * w
-                                let start = ox * sw - pw + kx * dw
-                                if sw == 1 {
-                                    // Positions whose column lands inside the row copy in one go; the rest are padding.
-                                    let low = min(run, max(0, -start))
-                                    let high = max(low, min(run, w - start))
-                                    if low > 0 { target.initialize(repeating: 0, count: low) }
-                                    if high > low { (target + low).update(from: line + start + low, count: high - low) }
-                                    if run > high { (target + high).initialize(repeating: 0, count: run - high) }
+                for kz in 0..<kd {
+                    for ky in 0..<kh {
+                        for kx in 0..<kw {
+                            let (startZ, rest) = first.quotientAndRemainder(dividingBy: oh * ow)
+                            var oz = startZ
+                            var (oy, ox) = rest.quotientAndRemainder(dividingBy: ow)
+                            var written = 0
+                            while written < width {
+                                let run = min(ow - ox, width - written)
+                                let target = row + written
+                                let iz = oz * sd - pd + kz * dd
+                                let iy = oy * sh - ph + ky * dh
+                                if iz < 0 || iz >= d || iy < 0 || iy >= h {
+                                    target.initialize(repeating: 0, count: run)
                                 } else {
-                                    for step in 0..<run {
-                                        let ix = start + step * sw
-                                        target[step] = ix >= 0 && ix < w ? line[ix] : 0
+                                    let line = source + (iz * h + iy) * w
+                                    let start = ox * sw - pw + kx * dw
+                                    if sw == 1 {
+                                        // Positions whose column lands inside the row copy in one go; the rest are padding.
+                                        let low = min(run, max(0, -start))
+                                        let high = max(low, min(run, w - start))
+                                        if low > 0 { target.initialize(repeating: 0, count: low) }
+                                        if high > low { (target + low).update(from: line + start + low, count: high - low) }
+                                        if run > high { (target + high).initialize(repeating: 0, count: run - high) }
+                                    } else {
+                                        for step in 0..<run {
+                                            let ix = start + step * sw
+                                            target[step] = ix >= 0 && ix < w ? line[ix] : 0
+                                        }
                                     }
                                 }
+                                written += run
+                                ox = 0
+                                oy += 1
+                                if oy == oh {
+                                    oy = 0
+                                    oz += 1
+                                }
                             }
-                            written += run
-                            ox = 0
-                            oy += 1
+                            row += width
                         }
-                        row += width
                     }
                 }
             }

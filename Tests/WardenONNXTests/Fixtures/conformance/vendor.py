@@ -28,8 +28,8 @@ SUPPORTED = {
     "ai.onnx.ml.Scaler", "ai.onnx.ml.Normalizer", "ai.onnx.ml.LinearClassifier", "ai.onnx.ml.ArrayFeatureExtractor",
     "ai.onnx.ml.TreeEnsembleClassifier", "ai.onnx.ml.TreeEnsembleRegressor",
 }
-# Conv runs on 1-D and 2-D spatial inputs only; pooling and ConvTranspose take any number of spatial axes.
-PLANAR_ONLY = {"Conv"}
+# Ops limited to some spatial ranks (none now: Conv runs on 1-D, 2-D and 3-D inputs).
+PLANAR_ONLY = set()
 TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
 SUITES = ["simple", "pytorch-operator", "pytorch-converted"]
 
