@@ -5,23 +5,33 @@ import WardenCore
 /// (ceil_mode, count_include_pad), GlobalAveragePool, GlobalMaxPool and
 /// BatchNormalization (inference), for 1-D and 2-D spatial inputs.
 enum ConvolutionKernels {
-    /// Output size and leading pad of each spatial axis.
+    /// Per spatial axis: window extent and placement, and the output size.
     struct Geometry {
         var input: [Int]
         var kernel: [Int]
         var strides: [Int]
         var dilations: [Int]
         var padsBegin: [Int]
+        var padsEnd: [Int]
         var output: [Int]
     }
 
+    /// The output size and pads of a sliding window (Conv and pooling, any number of
+    /// spatial axes), with ONNX's `auto_pad` and `ceil_mode` rules.
+    /// - Throws: `.invalidArgument` for attributes that do not match the axes, are out of
+    ///   range, or leave no output.
     static func geometry(_ context: NodeContext, input: [Int], kernel: [Int], ceilMode: Bool = false) throws -> Geometry {
         let rank = input.count
+        let limit = 1 << 24
         let strides = context.ints("strides") ?? Array(repeating: 1, count: rank)
         let dilations = context.ints("dilations") ?? Array(repeating: 1, count: rank)
         var pads = context.ints("pads") ?? Array(repeating: 0, count: 2 * rank)
-        guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank, strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }) else {
-            throw context.fail("strides, dilations and pads must match \(rank) spatial axes and be positive")
+        guard kernel.count == rank, strides.count == rank, dilations.count == rank, pads.count == 2 * rank else {
+            throw context.fail("kernel_shape, strides and dilations need \(rank) values and pads \(2 * rank), one per spatial axis")
+        }
+        guard kernel.allSatisfy({ (1...limit).contains($0) }), strides.allSatisfy({ (1...limit).contains($0) }),
+              dilations.allSatisfy({ (1...limit).contains($0) }), pads.allSatisfy({ (0...limit).contains($0) }) else {
+            throw context.fail("kernel_shape, strides and dilations must be positive and pads non-negative (kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads))")
         }
         let autoPad = context.string("auto_pad", "NOTSET")
         var output: [Int] = []
@@ -34,20 +44,23 @@ enum ConvolutionKernels {
                 pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
                 pads[axis + rank] = total - pads[axis]
                 output.append(out)
-            case "VALID":
-                pads[axis] = 0
-                pads[axis + rank] = 0
-                output.append((input[axis] - extent) / strides[axis] + 1)
-            default:
+            case "VALID", "NOTSET":
+                if autoPad == "VALID" { pads[axis] = 0; pads[axis + rank] = 0 }
                 let span = input[axis] + pads[axis] + pads[axis + rank] - extent
+                guard span >= 0 else { output.append(0); continue }
                 var out = (ceilMode ? (span + strides[axis] - 1) / strides[axis] : span / strides[axis]) + 1
-                // A window that would start inside the end padding only is dropped (ONNX ceil_mode rule).
+                // A window that would start in the end padding only is dropped (the ONNX ceil_mode rule).
                 if ceilMode, (out - 1) * strides[axis] >= input[axis] + pads[axis] { out -= 1 }
                 output.append(out)
+            default:
+                throw context.fail("auto_pad '\(autoPad)' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
             }
         }
-        guard output.allSatisfy({ $0 > 0 }) else { throw context.fail("the kernel \(kernel) does not fit the input \(input) with these pads and strides") }
-        return Geometry(input: input, kernel: kernel, strides: strides, dilations: dilations, padsBegin: Array(pads[0..<rank]), output: output)
+        guard output.allSatisfy({ $0 > 0 }) else {
+            throw context.fail("the kernel \(kernel) does not fit the input \(input) with pads \(pads), strides \(strides) and dilations \(dilations)")
+        }
+        return Geometry(input: input, kernel: kernel, strides: strides, dilations: dilations,
+                        padsBegin: Array(pads[0..<rank]), padsEnd: Array(pads[rank...]), output: output)
     }
 
     /// Views a 1-D spatial tensor [N, C, L] as 2-D [N, C, 1, L].

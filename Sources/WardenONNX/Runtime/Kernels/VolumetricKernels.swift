@@ -19,58 +19,7 @@ enum VolumetricKernels {
         }
     }
 
-    /// Per spatial axis: window extent and placement, and the output size.
-    struct Geometry {
-        var kernel: [Int]
-        var strides: [Int]
-        var dilations: [Int]
-        var padsBegin: [Int]
-        var padsEnd: [Int]
-        var output: [Int]
-    }
-
-    static func geometry(_ context: NodeContext, input: [Int], kernel: [Int], ceilMode: Bool) throws -> Geometry {
-        let rank = input.count
-        let limit = 1 << 24
-        let strides = context.ints("strides") ?? Array(repeating: 1, count: rank)
-        let dilations = context.ints("dilations") ?? Array(repeating: 1, count: rank)
-        var pads = context.ints("pads") ?? Array(repeating: 0, count: 2 * rank)
-        guard kernel.count == rank, strides.count == rank, dilations.count == rank, pads.count == 2 * rank else {
-            throw context.fail("kernel_shape, strides and dilations need \(rank) values and pads \(2 * rank), one per spatial axis")
-        }
-        guard kernel.allSatisfy({ (1...limit).contains($0) }), strides.allSatisfy({ (1...limit).contains($0) }),
-              dilations.allSatisfy({ (1...limit).contains($0) }), pads.allSatisfy({ (0...limit).contains($0) }) else {
-            throw context.fail("kernel_shape, strides and dilations must be positive and pads non-negative (kernel \(kernel), strides \(strides), dilations \(dilations), pads \(pads))")
-        }
-        let autoPad = context.string("auto_pad", "NOTSET")
-        var output: [Int] = []
-        for axis in 0..<rank {
-            let extent = (kernel[axis] - 1) * dilations[axis] + 1
-            switch autoPad {
-            case "SAME_UPPER", "SAME_LOWER":
-                let out = (input[axis] + strides[axis] - 1) / strides[axis]
-                let total = max(0, (out - 1) * strides[axis] + extent - input[axis])
-                pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
-                pads[axis + rank] = total - pads[axis]
-                output.append(out)
-            case "VALID", "NOTSET":
-                if autoPad == "VALID" { pads[axis] = 0; pads[axis + rank] = 0 }
-                let span = input[axis] + pads[axis] + pads[axis + rank] - extent
-                guard span >= 0 else { output.append(0); continue }
-                var out = (ceilMode ? (span + strides[axis] - 1) / strides[axis] : span / strides[axis]) + 1
-                // A window that would start in the end padding only is dropped (the ONNX ceil_mode rule).
-                if ceilMode, (out - 1) * strides[axis] >= input[axis] + pads[axis] { out -= 1 }
-                output.append(out)
-            default:
-                throw context.fail("auto_pad '\(autoPad)' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
-            }
-        }
-        guard output.allSatisfy({ $0 > 0 }) else {
-            throw context.fail("the kernel \(kernel) does not fit the input \(input) with pads \(pads), strides \(strides) and dilations \(dilations)")
-        }
-        return Geometry(kernel: kernel, strides: strides, dilations: dilations,
-                        padsBegin: Array(pads[0..<rank]), padsEnd: Array(pads[rank...]), output: output)
-    }
+    typealias Geometry = ConvolutionKernels.Geometry
 
     /// For every output position and window tap: the input offset within a
     /// plane, -1 when the tap lies in the padding, or -2 when it lies beyond
@@ -109,7 +58,7 @@ enum VolumetricKernels {
         guard x.shape.count >= 3 else { throw context.fail("input must be [N, C, D1, …], got \(x.shapeDescription)") }
         let size = Array(x.shape[2...])
         guard let kernel = context.ints("kernel_shape") else { throw context.fail("needs kernel_shape with \(size.count) values") }
-        let g = try geometry(context, input: size, kernel: kernel, ceilMode: context.int("ceil_mode", 0) != 0)
+        let g = try ConvolutionKernels.geometry(context, input: size, kernel: kernel, ceilMode: context.int("ceil_mode", 0) != 0)
         let includePad = context.int("count_include_pad", 0) != 0
         let (offsets, taps) = try Self.taps(g, input: size, context)
         let planes = x.shape[0] * x.shape[1], inPlane = size.reduce(1, *), outPositions = g.output.reduce(1, *)
