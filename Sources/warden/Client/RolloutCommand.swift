@@ -7,7 +7,7 @@ struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollout",
         abstract: "Move traffic from production to a candidate step by step; metrics decide, and a bad candidate rolls itself back.",
-        subcommands: [Start.self, Status.self, Control.self, Pause.self, Resume.self, Promote.self, Abort.self]
+        subcommands: [Start.self, Status.self, Pause.self, Resume.self, Promote.self, Abort.self]
     )
 
     struct Start: AsyncParsableCommand {
@@ -79,20 +79,11 @@ struct RolloutCommand: AsyncParsableCommand {
         }
     }
 
-    /// pause, resume, promote and abort share everything but the command.
-    struct Control: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "control", abstract: "Send COMMAND (pause, resume, promote, abort, rollback) to the rollout.", shouldDisplay: false)
-        @Argument var command: String
-        @Argument var name: String
-        @Option(name: .long) var reason: String?
-        @OptionGroup var options: ClientOptions
-        @Flag(name: .long) var json = false
-
-        func run() async throws {
-            try await runReportingAsync(json: json) {
-                let rollout = try await options.client.controlRollout(model: name, command: command, reason: reason)
-                if json { printJSON(rollout) } else { print(RolloutCommand.describe(rollout), terminator: "") }
-            }
+    /// Sends a command (pause, resume, promote, abort) to the running rollout and prints the result.
+    static func send(_ command: String, model: String, reason: String?, options: ClientOptions, json: Bool) async throws {
+        try await runReportingAsync(json: json) {
+            let rollout = try await options.client.controlRollout(model: model, command: command, reason: reason)
+            if json { printJSON(rollout) } else { print(describe(rollout), terminator: "") }
         }
     }
 
@@ -100,21 +91,25 @@ struct RolloutCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Hold the rollout at its step.")
         @Argument var name: String
         @OptionGroup var options: ClientOptions
-        func run() async throws { try await Control.parse(["pause", name] + options.arguments).run() }
+        @Flag(name: .long) var json = false
+        func run() async throws { try await RolloutCommand.send("pause", model: name, reason: nil, options: options, json: json) }
     }
 
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Resume a paused rollout.")
         @Argument var name: String
         @OptionGroup var options: ClientOptions
-        func run() async throws { try await Control.parse(["resume", name] + options.arguments).run() }
+        @Flag(name: .long) var json = false
+        func run() async throws { try await RolloutCommand.send("resume", model: name, reason: nil, options: options, json: json) }
     }
 
     struct Promote: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Promote the candidate now: production moves to it.")
         @Argument var name: String
+        @Option(name: .long) var reason: String?
         @OptionGroup var options: ClientOptions
-        func run() async throws { try await Control.parse(["promote", name] + options.arguments).run() }
+        @Flag(name: .long) var json = false
+        func run() async throws { try await RolloutCommand.send("promote", model: name, reason: reason, options: options, json: json) }
     }
 
     struct Abort: AsyncParsableCommand {
@@ -122,7 +117,8 @@ struct RolloutCommand: AsyncParsableCommand {
         @Argument var name: String
         @Option(name: .long) var reason: String?
         @OptionGroup var options: ClientOptions
-        func run() async throws { try await Control.parse(["abort", name] + (reason.map { ["--reason", $0] } ?? []) + options.arguments).run() }
+        @Flag(name: .long) var json = false
+        func run() async throws { try await RolloutCommand.send("abort", model: name, reason: reason, options: options, json: json) }
     }
 
     static func describe(_ rollout: [String: Any]) -> String {
@@ -139,12 +135,5 @@ struct RolloutCommand: AsyncParsableCommand {
             out += "window \(index + 1): \(window["verdict"] ?? "?")\(window["reason"].map { " (\($0))" } ?? "")\n"
         }
         return out
-    }
-}
-
-extension ClientOptions {
-    /// The options again as command-line arguments, to hand to another command.
-    var arguments: [String] {
-        (server.map { ["--server", $0] } ?? []) + (token.map { ["--token", $0] } ?? [])
     }
 }
