@@ -97,11 +97,19 @@ struct RepositoryServingTests {
         }
     }
 
-    @Test("mode poll serves a new version folder once it appears")
+    @Test("mode poll loads nothing again while the folders are unchanged, and serves a new version folder once it appears")
     func poll() async throws {
         try await Self.run(.poll) { harness, client, repository in
             let ready = try await Self.waitFor { try await client.send(uri: "/v2/health/ready", method: .get).status == .ok }
             #expect(ready)
+            func loads() async throws -> String {
+                let metrics = String(buffer: try await client.send(uri: "/metrics", method: .get).body)
+                return metrics.split(separator: "\n").first { $0.hasPrefix(#"warden_model_loads_total{model="iris",outcome="loaded"}"#) }.map(String.init) ?? ""
+            }
+            let before = try await loads()
+            try await Task.sleep(for: .milliseconds(2500))  // two polls at 1 s
+            let after = try await loads()
+            #expect(!before.isEmpty && before == after)
             try FileManager.default.copyItem(atPath: repository + "/iris/1", toPath: repository + "/iris/3")
             let served = try await Self.waitFor {
                 let response = try await client.send(uri: "/v2/models/iris/infer", method: .post, body: ByteBuffer(bytes: Self.request))

@@ -40,6 +40,8 @@ public final class RepositoryModelSource: ModelSource {
     private let ready = ReadyFlag()
     /// What each loaded model's folders looked like when last loaded, to see changes when polling.
     private let fingerprints = Mutex<[String: String]>([:])
+    /// The same per version folder (`model/version`), so an unchanged version is not loaded again.
+    private let versionFingerprints = Mutex<[String: String]>([:])
 
     public init(
         root: String, mode: ModelControlMode, server: ModelServer, loader: VersionLoader, scratch: String,
@@ -106,7 +108,7 @@ public final class RepositoryModelSource: ModelSource {
         }
         for model in found.keys.sorted() {
             let before = fingerprints.withLock { $0[model] }
-            if before != fingerprint(model) { await loadLogging(model) }
+            if before != Self.fingerprint(found[model] ?? []) { await loadLogging(model) }
         }
     }
 
@@ -118,17 +120,17 @@ public final class RepositoryModelSource: ModelSource {
     func sync(_ model: String) async throws {
         try ModelReference.validateName(model)
         try await gate.run(model) {
-            guard let versions = scan()[model] else {
+            guard let versions = scan(model: model) else {
                 throw WardenError(.notFound, "no model folder '\(model)' with version folders in the repository \(root)")
             }
-            let print = fingerprint(model)
+            let print = Self.fingerprint(versions)
             let targets = Array(versions.suffix(latest))
             var loaded: [ServedVersion] = []
             for version in targets {
                 let folder = ((root as NSString).appendingPathComponent(model) as NSString).appendingPathComponent(version.name)
                 let digestHint = version.fingerprint
                 // A folder unchanged since it loaded is not loaded again (idempotent).
-                if let ready = try? server.lookup(model: model, version: version.name), fingerprints.withLock({ $0["\(model)/\(version.name)"] }) == digestHint {
+                if let ready = try? server.lookup(model: model, version: version.name), versionFingerprints.withLock({ $0["\(model)/\(version.name)"] }) == digestHint {
                     loaded.append(ready)
                     continue
                 }
@@ -147,7 +149,7 @@ public final class RepositoryModelSource: ModelSource {
                         return try loader.load(model: model, version: version.name, checkout: checkout)
                     }
                     loaded.append(served)
-                    fingerprints.withLock { $0["\(model)/\(version.name)"] = digestHint }
+                    versionFingerprints.withLock { $0["\(model)/\(version.name)"] = digestHint }
                 } catch let failure as VersionLoader.Failure {
                     server.loadFailed(model: model, version: version.name, reason: failure.description)
                     if failure.stage == .refused {
@@ -172,31 +174,37 @@ public final class RepositoryModelSource: ModelSource {
 
     /// Model folders and their version folders, lowest version first.
     func scan() -> [String: [VersionFolder]] {
-        let manager = FileManager.default
-        guard let names = try? manager.contentsOfDirectory(atPath: root) else {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else {
             logger.error("cannot read the model repository \(root)")
             return [:]
         }
         var found: [String: [VersionFolder]] = [:]
         for model in names where !model.hasPrefix(".") {
-            let directory = (root as NSString).appendingPathComponent(model)
-            guard (try? ModelReference.validateName(model)) != nil,
-                  let entries = try? manager.contentsOfDirectory(atPath: directory) else { continue }
-            var versions: [VersionFolder] = []
-            for entry in entries {
-                var isDirectory: ObjCBool = false
-                let path = (directory as NSString).appendingPathComponent(entry)
-                guard manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-                      let order = Self.order(of: entry) else { continue }
-                versions.append(VersionFolder(name: entry, order: order, fingerprint: Self.fingerprint(of: path)))
-            }
-            if !versions.isEmpty { found[model] = versions.sorted { $0.order < $1.order } }
+            if let versions = scan(model: model) { found[model] = versions }
         }
         return found
     }
 
-    private func fingerprint(_ model: String) -> String {
-        (scan()[model] ?? []).map { "\($0.name)=\($0.fingerprint)" }.joined(separator: ";")
+    /// One model folder's version folders, lowest version first; nil when it has none.
+    func scan(model: String) -> [VersionFolder]? {
+        let manager = FileManager.default
+        let directory = (root as NSString).appendingPathComponent(model)
+        guard (try? ModelReference.validateName(model)) != nil,
+              let entries = try? manager.contentsOfDirectory(atPath: directory) else { return nil }
+        var versions: [VersionFolder] = []
+        for entry in entries {
+            var isDirectory: ObjCBool = false
+            let path = (directory as NSString).appendingPathComponent(entry)
+            guard manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
+                  let order = Self.order(of: entry) else { continue }
+            versions.append(VersionFolder(name: entry, order: order, fingerprint: Self.fingerprint(of: path)))
+        }
+        return versions.isEmpty ? nil : versions.sorted { $0.order < $1.order }
+    }
+
+    /// A model's folders as one text: changes when any version folder does.
+    static func fingerprint(_ versions: [VersionFolder]) -> String {
+        versions.map { "\($0.name)=\($0.fingerprint)" }.joined(separator: ";")
     }
 
     /// A version folder's name as a version: a SemVer, or a whole number N as N.0.0.
