@@ -98,3 +98,20 @@ struct ServingCLITests {
         #expect(server.stop() == 0)
     }
 }
+
+extension ServingCLITests {
+    @Test("serve and infer refuse options that do not go together, saying what to pass")
+    func optionErrors() throws {
+        let workspace = try makeWorkspace()
+        defer { try? FileManager.default.removeItem(atPath: workspace) }
+        let serve = try WardenProcess.run(["serve", "--model-control-mode", "poll"], in: workspace)
+        #expect(serve.status == 2)
+        #expect(serve.stderr.contains("go with --repository DIR"))
+        let mode = try WardenProcess.run(["serve", "--repository", ".", "--model-control-mode", "sometimes"], in: workspace)
+        #expect(mode.status == 2 && mode.stderr.contains("must be none, poll or explicit"))
+        let infer = try WardenProcess.run(["infer", "iris"], in: workspace)
+        #expect(infer.status == 2 && infer.stderr.contains("--input NAME=FILE, or a request body with --json FILE"))
+        let pair = try WardenProcess.run(["infer", "iris", "--input", "x.npy"], in: workspace)
+        #expect(pair.status == 2 && pair.stderr.contains("--input takes NAME=FILE"))
+    }
+}

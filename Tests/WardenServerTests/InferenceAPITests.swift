@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -313,6 +314,43 @@ struct HalfPrecisionTests {
             let wrong = try await api.post(client, "/v2/models/half/infer", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}"#.utf8))
             #expect(wrong.status == .badRequest)
             #expect(api.error(wrong).contains("must be FP16, got FP32"))
+        }
+    }
+}
+
+@Suite("Serving settings in the configuration file")
+struct ServingConfigurationTests {
+    @Test("each serving setting with a wrong value is an error naming it")
+    func badValues() throws {
+        let directory = try TemporaryDirectory("warden-config")
+        defer { directory.remove() }
+        let cases = [
+            ("model_control_mode: sometimes\n", "model_control_mode: must be none, poll or explicit"),
+            ("repository_poll_seconds: 0\n", "repository_poll_seconds: must be a positive number of seconds"),
+            ("max_request_size: -1\n", "max_request_size: must be a positive number of bytes"),
+            ("load_models: iris\n", "load_models: must be a list of model names"),
+            ("serve_aliases: []\n", "serve_aliases: must be a list of alias names"),
+            ("serve_latest: -2\n", "serve_latest: must be a whole number ≥ 0"),
+            ("repository: [a, b]\n", "repository: must be a directory"),
+        ]
+        for (index, (text, message)) in cases.enumerated() {
+            let file = try directory.write("bad-\(index).yaml", text)
+            expectWardenError(.invalidArgument, containing: message) { _ = try ServerConfiguration.load(file: file) }
+        }
+        let good = try directory.write("good.yaml", "repository: models\nmodel_control_mode: explicit\nload_models: [iris]\nrepository_poll_seconds: 2\nmax_request_size: 1024\n")
+        let parsed = try ServerConfiguration.load(file: good)
+        #expect(parsed.modelControlMode == .explicit && parsed.loadModels == ["iris"] && parsed.maximumRequestSize == 1024)
+    }
+
+    @Test("a repository that is not a directory stops the server from opening, saying so")
+    func missingRepository() async throws {
+        let directory = try TemporaryDirectory("warden-config")
+        defer { directory.remove() }
+        var configuration = ServerConfiguration()
+        configuration.dataDirectory = directory.file("data")
+        configuration.repository = directory.file("nowhere")
+        await expectAsyncWardenError(.pathNotFound, containing: "is not a directory; it holds <model>/<version>/ folders") {
+            _ = try await WardenServer.open(configuration, logger: Logger(label: "test"))
         }
     }
 }

@@ -140,6 +140,17 @@ struct RolloutAPITests {
             let bad = try await client.send(uri: "/api/v1/models/iris/rollout", method: .post, headers: auth, body: ByteBuffer(string: #"{"candidate": "1.1.0", "steps": [50, 25]}"#))
             #expect(bad.status == .badRequest)
             #expect(String(buffer: bad.body).contains("increasing"))
+            for (body, message) in [
+                (#"{"candidate": "1.1.0", "match": "no-equals-sign"}"#, "must be HEADER=VALUE"),
+                (#"{"candidate": "1.1.0", "match": "x=1", "match_kind": "fuzzy"}"#, "exact, prefix or regex"),
+                (#"{"candidate": "1.1.0", "interval_seconds": "soon"}"#, "interval_seconds must be a number"),
+                (#"{"candidate": "1.1.0", "shadow": 150}"#, "shadow is a percentage from 0 to 100"),
+                (#"{"candidate": "one"}"#, "'one' is not a semantic version"),
+            ] {
+                let refused = try await client.send(uri: "/api/v1/models/iris/rollout", method: .post, headers: auth, body: ByteBuffer(string: body))
+                #expect(refused.status == .badRequest, "\(body): \(String(buffer: refused.body))")
+                #expect(String(buffer: refused.body).contains(message), "\(body): \(String(buffer: refused.body))")
+            }
         }
     }
 }
