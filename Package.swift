@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "WardenIntegrity", targets: ["WardenIntegrity"]),
         .library(name: "WardenONNX", targets: ["WardenONNX"]),
         .library(name: "WardenModel", targets: ["WardenModel"]),
+        .library(name: "WardenSandbox", targets: ["WardenSandbox"]),
         .library(name: "WardenRegistry", targets: ["WardenRegistry"]),
         .library(name: "WardenServing", targets: ["WardenServing"]),
         .library(name: "WardenServer", targets: ["WardenServer"]),
@@ -44,6 +45,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         // The CLI's client of the registry API: streaming uploads and downloads.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The WASM sandbox: a pure-Swift interpreter with fuel metering and a resource limiter,
+        // and its WAT assembler, so pre/post-processing modules can ship as text.
+        .package(url: "https://github.com/swiftwasm/WasmKit.git", .upToNextMinor(from: "0.4.2")),
     ],
     targets: [
         .target(
@@ -90,6 +94,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "WardenSandbox",
+            dependencies: [
+                "WardenCore",
+                "WardenONNX",
+                .product(name: "WasmKit", package: "WasmKit"),
+                .product(name: "WAT", package: "WasmKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "WardenRegistry",
             dependencies: [
                 "WardenCore",
@@ -110,6 +125,7 @@ let package = Package(
                 "WardenONNX",
                 "WardenModel",
                 "WardenRegistry",
+                "WardenSandbox",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -190,6 +206,12 @@ let package = Package(
             name: "WardenModelTests",
             dependencies: ["WardenModel", "WardenONNX", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WardenSandboxTests",
+            dependencies: ["WardenSandbox", "WardenONNX", "WardenCore", "WardenTestSupport"],
+            resources: [.copy("Modules")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

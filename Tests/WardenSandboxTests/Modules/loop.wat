@@ -1,0 +1,8 @@
+;; Loops forever in warden_process: the fuel budget or the timeout must stop it.
+(module
+  (memory (export "memory") 1)
+  (func (export "warden_abi_version") (result i32) (i32.const 1))
+  (func (export "warden_alloc") (param $size i32) (result i32) (i32.const 1024))
+  (func (export "warden_process") (param $ptr i32) (param $len i32) (result i64)
+    (loop $forever (br $forever))
+    (i64.const 0)))

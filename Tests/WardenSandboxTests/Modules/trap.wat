@@ -1,0 +1,7 @@
+;; Traps with `unreachable` in warden_process.
+(module
+  (memory (export "memory") 1)
+  (func (export "warden_abi_version") (result i32) (i32.const 1))
+  (func (export "warden_alloc") (param $size i32) (result i32) (i32.const 1024))
+  (func (export "warden_process") (param $ptr i32) (param $len i32) (result i64)
+    (unreachable)))
