@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenSandbox
 import WardenServing
 import Yams
 
@@ -27,6 +28,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var servingPolicy = ServingPolicy()
     /// Per-model policies that replace `servingPolicy` for those models.
     public var servingPolicies: [String: ServingPolicy] = [:]
+    /// The most a model card's `sandbox` limits may ask for (fuel, memory pages, timeout).
+    public var sandboxCaps: SandboxLimits = .defaultCaps
 
     public init() {}
 
@@ -37,6 +40,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     static let settings = [
         "data", "host", "port", "trust", "require_signature", "max_blob_size", "allow_anonymous_read", "max_request_size",
         "repository", "model_control_mode", "load_models", "repository_poll_seconds", "serve_aliases", "serve_latest", "policies",
+        "wasm_max_fuel", "wasm_max_memory_pages", "wasm_max_timeout_ms",
     ]
 
     /// Reads a YAML configuration file over the defaults.
@@ -97,6 +101,15 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "repository_poll_seconds":
                 guard let seconds = value as? Int, seconds > 0 else { throw fail(key, "must be a positive number of seconds") }
                 configuration.repositoryPollSeconds = seconds
+            case "wasm_max_fuel":
+                guard let fuel = value as? Int, fuel > 0 else { throw fail(key, "must be a positive number of instructions") }
+                configuration.sandboxCaps.fuel = UInt64(fuel)
+            case "wasm_max_memory_pages":
+                guard let pages = value as? Int, (1...65536).contains(pages) else { throw fail(key, "must be from 1 to 65536 pages of 64 KiB") }
+                configuration.sandboxCaps.maxMemoryPages = pages
+            case "wasm_max_timeout_ms":
+                guard let milliseconds = value as? Int, milliseconds > 0 else { throw fail(key, "must be a positive number of milliseconds") }
+                configuration.sandboxCaps.timeoutMilliseconds = milliseconds
             case "serve_aliases":
                 guard let names = value as? [String], !names.isEmpty else { throw fail(key, "must be a list of alias names, such as [production]") }
                 configuration.servingPolicy.aliases = names

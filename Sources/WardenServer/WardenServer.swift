@@ -78,7 +78,8 @@ public struct WardenServer: Sendable {
         let prometheus = PrometheusCollectorRegistry()
         let metrics = ServingMetrics(factory: PrometheusMetricsFactory(registry: prometheus))
         // Serving always requires a trusted signature, even when the registry accepts unsigned versions.
-        let loader = VersionLoader(trust: trust, requireSignature: true, metrics: metrics, logger: logger)
+        var loader = VersionLoader(trust: trust, requireSignature: true, metrics: metrics, logger: logger)
+        loader.sandboxCaps = configuration.sandboxCaps
         let server = ModelServer()
         // Checkouts of served versions; like tmp/, nothing in it outlives a run.
         let checkouts = (data as NSString).appendingPathComponent("serving")

@@ -1,16 +1,22 @@
 import ArgumentParser
 import Foundation
 import WardenCore
+import WardenModel
 import WardenONNX
+import WardenSandbox
+import WardenServing
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
-        abstract: "Run an ONNX model on input tensors with Warden's Swift executor.",
+        abstract: "Run a model on input tensors with Warden's own runtime: ONNX, WASM, or pre → ONNX → post.",
         discussion: """
-            Inputs are .npy or ONNX TensorProto .pb files (--input NAME=FILE, repeatable). Outputs are written as \
-            DIR/NAME.npy with --output-dir, and summarized: name, dtype, shape and the first values. \
-            --bench N runs N timed inferences after a warm-up and prints min, median and p99 in ms.
+            Inputs are .npy or ONNX TensorProto .pb files (--input NAME=FILE, repeatable), or a file's raw bytes \
+            with NAME=@FILE: a UINT8 input gets the bytes as a 1-D tensor, a BYTES input gets them as one element. \
+            A model directory whose warden.yaml names preprocess/postprocess WASM modules runs the same pipeline \
+            as warden serve, under the card's sandbox limits. Outputs are written as DIR/NAME.npy with --output-dir \
+            (BYTES outputs as DIR/NAME.txt, one element per line), and summarized: name, dtype, shape and the \
+            first values. --bench N runs N timed inferences after a warm-up and prints min, median and p99 in ms.
             """
     )
 
@@ -42,32 +48,40 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         try runReporting(json: json) {
-            let executor = try Executor(model: ONNXModel(contentsOf: model), options: .init(threads: threads))
-            let threads = executor.options.threads
+            let description = try ModelDescription(contentsOf: model)
+            let runtime = try PipelineRuntime.make(for: description, threads: threads)
+            let threads = threads ?? Executor.Options().threads
             var inputs: [String: Tensor] = [:]
             for item in input {
                 let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-                inputs[parts[0]] = try TensorFile.read(parts[1])
+                inputs[parts[0]] = try Self.read(parts[1], for: runtime.signature.inputs.first { $0.name == parts[0] })
             }
-            let outputs = try executor.run(inputs)
+            let outputs = try runtime.infer(inputs)
             if let outputDir {
                 try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
                 for (name, tensor) in outputs {
-                    let safe = name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" }
-                    try TensorFile.writeNumPy(tensor, to: (outputDir as NSString).appendingPathComponent(String(safe) + ".npy"))
+                    let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+                    if case .string(let texts) = tensor.storage {
+                        let path = (outputDir as NSString).appendingPathComponent(safe + ".txt")
+                        guard FileManager.default.createFile(atPath: path, contents: Data(texts.map { $0 + "\n" }.joined().utf8)) else {
+                            throw WardenError(.ioFailure, "cannot write '\(path)'")
+                        }
+                    } else {
+                        try TensorFile.writeNumPy(tensor, to: (outputDir as NSString).appendingPathComponent(safe + ".npy"))
+                    }
                 }
             }
             var timings: [Double] = []
             if let bench {
-                _ = try executor.run(inputs)
+                _ = try runtime.infer(inputs)
                 for _ in 0..<bench {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    _ = try executor.run(inputs)
+                    _ = try runtime.infer(inputs)
                     timings.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 }
                 timings.sort()
             }
-            let ordered = executor.signature.outputs.compactMap { spec in outputs[spec.name].map { (spec.name, $0) } }
+            let ordered = runtime.signature.outputs.compactMap { spec in outputs[spec.name].map { (spec.name, $0) } }
             if json {
                 var object: [String: Any] = ["outputs": ordered.map { name, tensor in
                     ["name": name, "dtype": tensor.dataType.rawValue, "shape": tensor.shape, "first": Self.first(tensor, 8)] as [String: Any]
@@ -85,6 +99,26 @@ struct PredictCommand: ParsableCommand {
                                  timings.count, threads, timings[0], timings[timings.count / 2], timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]))
                 }
             }
+        }
+    }
+
+    /// A tensor file, or with `@FILE` the file's raw bytes as the input's type takes them.
+    static func read(_ argument: String, for spec: TensorSpec?) throws -> Tensor {
+        guard argument.hasPrefix("@") else { return try TensorFile.read(argument) }
+        let path = String(argument.dropFirst())
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw WardenError(.pathNotFound, "cannot read '\(path)'")
+        }
+        switch spec?.dataType {
+        case .uint8?: return Tensor(shape: [data.count], storage: .uint8([UInt8](data)))
+        case .string?:
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw WardenError(.invalidArgument, "'\(path)' is not UTF-8 text; a BYTES input read with @FILE takes text")
+            }
+            let rank = spec?.shape?.count ?? 1
+            return Tensor(shape: Array(repeating: 1, count: max(rank, 1)), storage: .string([text]))
+        default:
+            throw WardenError(.invalidArgument, "NAME=@FILE passes raw bytes, so the input must be UINT8 or BYTES\(spec.map { "; '\($0.name)' is \($0.dataType.v2Name)" } ?? "; the model has no such input")")
         }
     }
 

@@ -60,6 +60,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Refuse inference request bodies larger than this many bytes (default 64 MiB).", valueName: "bytes"))
     var maxRequestSize: Int?
 
+    @Option(name: .long, help: ArgumentHelp("The most fuel (instructions) a WASM module's call may have; cards asking for more are refused (default 10000000000).", valueName: "n"))
+    var wasmMaxFuel: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The most 64 KiB pages of memory a WASM module may have (default 4096, i.e. 256 MiB).", valueName: "pages"))
+    var wasmMaxMemoryPages: Int?
+
+    @Option(name: .long, help: ArgumentHelp("The longest wall-clock time a WASM module's call may take (default 10000).", valueName: "ms"))
+    var wasmMaxTimeoutMs: Int?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -74,6 +83,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let repositoryPollSecs, repositoryPollSecs <= 0 { throw ValidationError("--repository-poll-secs must be a positive number of seconds") }
         if let maxRequestSize, maxRequestSize <= 0 { throw ValidationError("--max-request-size must be a positive number of bytes") }
+        if let wasmMaxFuel, wasmMaxFuel <= 0 { throw ValidationError("--wasm-max-fuel must be a positive number of instructions") }
+        if let wasmMaxMemoryPages, !(1...65536).contains(wasmMaxMemoryPages) { throw ValidationError("--wasm-max-memory-pages must be from 1 to 65536 pages of 64 KiB") }
+        if let wasmMaxTimeoutMs, wasmMaxTimeoutMs <= 0 { throw ValidationError("--wasm-max-timeout-ms must be a positive number of milliseconds") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
     }
 
@@ -94,6 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
         if !loadModel.isEmpty { settings.loadModels = loadModel }
         if let repositoryPollSecs { settings.repositoryPollSeconds = repositoryPollSecs }
         if let maxRequestSize { settings.maximumRequestSize = maxRequestSize }
+        if let wasmMaxFuel { settings.sandboxCaps.fuel = UInt64(wasmMaxFuel) }
+        if let wasmMaxMemoryPages { settings.sandboxCaps.maxMemoryPages = wasmMaxMemoryPages }
+        if let wasmMaxTimeoutMs { settings.sandboxCaps.timeoutMilliseconds = wasmMaxTimeoutMs }
 
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in

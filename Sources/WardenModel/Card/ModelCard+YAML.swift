@@ -76,6 +76,17 @@ extension ModelCard {
                     throw reader.fail(value, field: key, "must map input names to reference histograms (a list, one per feature: edges and fractions)")
                 }
                 drift = references
+            case "preprocess", "postprocess":
+                let file = try reader.string(value, field: key)
+                guard !file.isEmpty, !file.contains("/"), !file.hasPrefix("."), file.hasSuffix(".wasm") || file.hasSuffix(".wat") else {
+                    throw reader.fail(value, field: key, "must name a .wasm or .wat file in the model directory, such as \(key == "preprocess" ? "pre" : "post").wasm")
+                }
+                if key == "preprocess" { preprocess = file } else { postprocess = file }
+            case "sandbox":
+                guard case .object(let limits) = try reader.value(value, field: key) else {
+                    throw reader.fail(value, field: key, "must be a mapping of limits (fuel, max_memory_pages, timeout_ms)")
+                }
+                sandbox = limits
             case "metadata":
                 guard case .object(let entries) = try reader.value(value, field: key) else {
                     throw reader.fail(value, field: key, "must be a mapping of free-form keys and values")
@@ -105,7 +116,7 @@ extension ModelCard {
 /// Walks the YAML tree, turning each node into a typed value or an error
 /// that names the file, the position and the field.
 struct CardReader {
-    static let topLevelFields = ["name", "description", "format", "framework", "inputs", "outputs", "labels", "lineage", "serving", "contracts", "drift", "metadata"]
+    static let topLevelFields = ["name", "description", "format", "framework", "inputs", "outputs", "labels", "lineage", "serving", "contracts", "drift", "preprocess", "postprocess", "sandbox", "metadata"]
 
     let source: String
 

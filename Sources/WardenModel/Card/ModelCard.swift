@@ -58,6 +58,14 @@ public struct ModelCard: Sendable, Hashable {
     public var contracts: [String: CardValue]?
     /// Reference histograms of input features, per input name, for drift (PSI) while serving.
     public var drift: [String: CardValue]?
+    /// A WASM module in the model directory (`pre.wasm`, `pre.wat`) that turns the request's
+    /// inputs into the model's; the card's `inputs` are then the pipeline's (docs/wasm-abi.md).
+    public var preprocess: String?
+    /// A WASM module that turns the model's outputs into the answer; the card's `outputs`
+    /// are then the pipeline's.
+    public var postprocess: String?
+    /// Limits on every call into the model's WASM modules: `fuel`, `max_memory_pages`, `timeout_ms`.
+    public var sandbox: [String: CardValue]?
     /// Anything else the team wants to keep with the model.
     public var metadata: [String: CardValue]
 

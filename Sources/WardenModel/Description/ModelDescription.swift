@@ -55,16 +55,21 @@ public struct ModelDescription: Sendable {
         case .onnx:
             let model = try ONNXModel(contentsOf: path)
             let inspection = try ONNXInspector().inspect(model)
-            try card?.check(against: inspection.signature)
+            // With a preprocess (postprocess) module the card's inputs (outputs) are the
+            // pipeline's, which the graph does not have; the other side must still agree.
+            var checked = card
+            if card?.preprocess != nil { checked?.inputs = nil }
+            if card?.postprocess != nil { checked?.outputs = nil }
+            try checked?.check(against: inspection.signature)
             onnxModel = model
             onnx = inspection
-            signature = inspection.signature
+            signature = try Self.pipelineSignature(card: card, model: inspection.signature)
             let base = isDirectory.boolValue ? URL(fileURLWithPath: path).standardizedFileURL.path : model.directory
             var files: Set<String> = [Self.relative(model.path, to: base, isDirectory: isDirectory.boolValue)]
             for tensor in model.graph.initializer where tensor.dataLocation == .external {
                 if let reference = try? ExternalDataResolver.reference(of: tensor) { files.insert(reference.location) }
             }
-            modelFiles = files
+            modelFiles = files.union(try Self.stageFiles(card: card, in: path, isDirectory: isDirectory.boolValue))
         default:
             guard let inputs = card?.inputs, let outputs = card?.outputs else {
                 throw WardenError(.invalidCard, "\(ModelCard.fileName): a \(format) model's card must declare inputs and outputs (name, dtype, shape); the files do not say them")
@@ -73,7 +78,7 @@ public struct ModelDescription: Sendable {
             onnx = nil
             signature = IOSignature(inputs: inputs, outputs: outputs)
             modelFiles = isDirectory.boolValue
-                ? Set(((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".\(format.rawValue)") })
+                ? Set(((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".wasm") || $0.hasSuffix(".wat") })
                 : [URL(fileURLWithPath: path).lastPathComponent]
         }
     }
@@ -95,10 +100,43 @@ public struct ModelDescription: Sendable {
         return copy
     }
 
+    /// The signature clients see: the card's inputs when a preprocess module takes the
+    /// request, the card's outputs when a postprocess module gives the answer, the model's otherwise.
+    static func pipelineSignature(card: ModelCard?, model: IOSignature) throws -> IOSignature {
+        var inputs = model.inputs, outputs = model.outputs
+        if let preprocess = card?.preprocess {
+            guard let declared = card?.inputs, !declared.isEmpty else {
+                throw WardenError(.invalidCard, "\(ModelCard.fileName): inputs: a card with preprocess (\(preprocess)) must declare the inputs the module takes: they are what clients send")
+            }
+            inputs = declared
+        }
+        if let postprocess = card?.postprocess {
+            guard let declared = card?.outputs, !declared.isEmpty else {
+                throw WardenError(.invalidCard, "\(ModelCard.fileName): outputs: a card with postprocess (\(postprocess)) must declare the outputs the module gives: they are what clients get")
+            }
+            outputs = declared
+        }
+        return IOSignature(inputs: inputs, outputs: outputs)
+    }
+
+    /// The preprocess and postprocess modules the card names, which must be in the directory.
+    static func stageFiles(card: ModelCard?, in path: String, isDirectory: Bool) throws -> Set<String> {
+        var files: Set<String> = []
+        for (key, file) in [("preprocess", card?.preprocess), ("postprocess", card?.postprocess)] {
+            guard let file else { continue }
+            let full = (path as NSString).appendingPathComponent(file)
+            guard isDirectory, FileManager.default.fileExists(atPath: full) else {
+                throw WardenError(.invalidCard, "\(ModelCard.fileName): \(key): '\(file)' is not in the model directory; put the module beside warden.yaml")
+            }
+            files.insert(file)
+        }
+        return files
+    }
+
     static func inferFormat(_ path: String, isDirectory: Bool) throws -> ModelFormat {
         let names = isDirectory ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []) : [path]
         if names.contains(where: { $0.hasSuffix(".onnx") }) { return .onnx }
-        if names.contains(where: { $0.hasSuffix(".wasm") }) { return .wasm }
+        if names.contains(where: { $0.hasSuffix(".wasm") || $0.hasSuffix(".wat") }) { return .wasm }
         throw WardenError(
             .invalidModel,
             isDirectory

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import WardenCore
 import WardenModel
+import WardenSandbox
 
 extension WardenError.Code {
     // Codes only the HTTP API has.
@@ -17,7 +18,7 @@ extension WardenError.Code {
 enum ErrorResponse {
     static func status(for error: WardenError) -> HTTPResponse.Status {
         switch error.code {
-        case .invalidArgument, .invalidVersion, .invalidDigest, .invalidResourceName, .digestMismatch:
+        case .invalidArgument, .invalidVersion, .invalidDigest, .invalidResourceName, .digestMismatch, .wasmRejectedInput:
             .badRequest
         case .unauthenticated: .unauthorized
         case .forbidden: .forbidden

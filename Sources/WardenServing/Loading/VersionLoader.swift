@@ -4,6 +4,7 @@ import WardenCore
 import WardenIntegrity
 import WardenModel
 import WardenONNX
+import WardenSandbox
 
 /// The verification gate, then the load.
 ///
@@ -34,6 +35,8 @@ public struct VersionLoader: Sendable {
     public var requireSignature: Bool
     public var metrics: ServingMetrics
     public var logger: Logger
+    /// The server-wide caps on what a card's `sandbox` limits may ask for.
+    public var sandboxCaps: SandboxLimits = .defaultCaps
 
     public init(trust: TrustPolicy?, requireSignature: Bool = true, metrics: ServingMetrics = ServingMetrics(), logger: Logger = Logger(label: "warden.serving")) {
         self.trust = trust
@@ -93,15 +96,12 @@ public struct VersionLoader: Sendable {
         // 2. Parse, build, warm up.
         return try failing {
             let description = try ModelDescription(contentsOf: checkout)
-            guard description.format == .onnx, let onnx = description.onnxModel else {
-                throw WardenError(.invalidModel, "\(description.format) models cannot be served yet; Warden serves ONNX models")
-            }
-            let runtime = ONNXModelRuntime(executor: try Executor(model: onnx))
+            let runtime = try PipelineRuntime.make(for: description, caps: sandboxCaps, model: model, version: version, metrics: metrics, logger: logger)
             let settings = try ServingSettings(card: description.card?.serving)
             let contracts = try OutputContracts(card: description.card?.contracts, outputs: runtime.signature.outputs.map(\.name))
             let drift = try DriftMonitor.make(card: description.card?.drift, inputs: runtime.signature.inputs.map(\.name))
             do {
-                _ = try runtime.infer(Self.warmUpInputs(for: runtime.signature))
+                try Self.warmUp(runtime)
             } catch let error as WardenError {
                 throw WardenError(error.code, "the warm-up inference failed: \(error.message)", cause: error)
             }
@@ -118,6 +118,19 @@ public struct VersionLoader: Sendable {
 
     private func failing<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as WardenError { throw Failure(stage: .failed, error: error) }
+    }
+
+    /// One dry-run inference on zeros. A preprocess module may rightly reject zeros (they are
+    /// no image); then the model alone is warmed up on zeros of its own inputs.
+    static func warmUp(_ runtime: any ModelRuntime) throws {
+        do {
+            _ = try runtime.infer(warmUpInputs(for: runtime.signature))
+        } catch let error as WardenError where error.code == .wasmRejectedInput {
+            guard let pipeline = runtime as? PipelineRuntime else { return }
+            for case (.model(let model), _) in pipeline.stages {
+                _ = try model.infer(warmUpInputs(for: model.signature))
+            }
+        }
     }
 
     /// Zeros of each input's type, with every dynamic dim 1.
