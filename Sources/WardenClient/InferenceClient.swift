@@ -46,6 +46,24 @@ public struct InferenceClient: Sendable {
         return (try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any])?["version"] as? String
     }
 
+    /// The inputs the served model takes, from its V2 metadata (`GET /v2/models/{m}`).
+    public func inputs(model: String, version: String? = nil) async throws -> [TensorSpec] {
+        var request = HTTPClientRequest(url: path(model, version))
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let response = try await http.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any]
+        guard response.status == .ok, let inputs = object?["inputs"] as? [[String: Any]] else {
+            let message = (object?["error"] as? String) ?? "HTTP \(response.status.code)"
+            throw WardenError(response.status == .notFound ? .notFound : .ioFailure, "cannot read \(model)'s metadata: \(message)")
+        }
+        return inputs.compactMap { entry in
+            guard let name = entry["name"] as? String, let type = (entry["datatype"] as? String).flatMap(TensorDataType.init(v2Name:)) else { return nil }
+            let shape = (entry["shape"] as? [Int])?.map { $0 < 0 ? TensorDimension.unknown : .fixed(Int64($0)) }
+            return TensorSpec(name: name, dataType: type, shape: shape)
+        }
+    }
+
     /// Sends the inputs as binary tensors and asks for every output in binary.
     public func infer(model: String, version: String? = nil, inputs: [(name: String, tensor: Tensor)]) async throws -> Result {
         var header: [[String: Any]] = []

@@ -107,7 +107,7 @@ public struct SandboxModule: Sendable {
                 throw WardenError(.invalidModel, "\(what) does not export \(export) as \(kind); see docs/wasm-abi.md for what a module exports")
             }
         }
-        engine = Engine(configuration: EngineConfiguration(fuelMetering: true))
+        engine = Engine(configuration: EngineConfiguration(memoryBoundsChecking: .software, fuelMetering: true))
 
         // One trial instance: the imports link, the export types and the ABI version are right,
         // and the start function (if any) runs within the limits.
@@ -172,8 +172,9 @@ public struct SandboxModule: Sendable {
         store.resourceLimiter = pages
         store.fuel = Fuel(remaining: limits.fuel)
         let rejection = Rejection()
-        let watchdog = Watchdog(store: store, milliseconds: limits.timeoutMilliseconds)
-        defer { watchdog.disarm() }
+        let ticket = Watchdog.shared.arm(store, milliseconds: limits.timeoutMilliseconds)
+        var timedOut = false
+        defer { if !timedOut { _ = Watchdog.shared.disarm(ticket) } }
         do {
             let instance = try module.instantiate(store: store, imports: hostFunctions(store: store, rejection: rejection))
             guard let memory = instance.exports[memory: "memory"] else {
@@ -190,7 +191,8 @@ public struct SandboxModule: Sendable {
             }
             let text = String(describing: error)
             if text.contains("out of fuel") {
-                if watchdog.fired {
+                timedOut = Watchdog.shared.disarm(ticket)
+                if timedOut {
                     throw WardenError(.wasmTimeout, "\(what) ran past its \(limits.timeoutMilliseconds) ms timeout (sandbox.timeout_ms) and was stopped")
                 }
                 throw WardenError(.wasmOutOfFuel, "\(what) ran out of fuel (limit \(limits.fuel) instructions per call, sandbox.fuel)")

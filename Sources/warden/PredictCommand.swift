@@ -60,15 +60,7 @@ struct PredictCommand: ParsableCommand {
             if let outputDir {
                 try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
                 for (name, tensor) in outputs {
-                    let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
-                    if case .string(let texts) = tensor.storage {
-                        let path = (outputDir as NSString).appendingPathComponent(safe + ".txt")
-                        guard FileManager.default.createFile(atPath: path, contents: Data(texts.map { $0 + "\n" }.joined().utf8)) else {
-                            throw WardenError(.ioFailure, "cannot write '\(path)'")
-                        }
-                    } else {
-                        try TensorFile.writeNumPy(tensor, to: (outputDir as NSString).appendingPathComponent(safe + ".npy"))
-                    }
+                    try Self.write(tensor, named: name, in: outputDir)
                 }
             }
             var timings: [Double] = []
@@ -99,6 +91,19 @@ struct PredictCommand: ParsableCommand {
                                  timings.count, threads, timings[0], timings[timings.count / 2], timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]))
                 }
             }
+        }
+    }
+
+    /// Writes DIR/NAME.npy, or DIR/NAME.txt (one element per line) for BYTES, which .npy cannot hold.
+    static func write(_ tensor: Tensor, named name: String, in directory: String) throws {
+        let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
+        if case .string(let texts) = tensor.storage {
+            let path = (directory as NSString).appendingPathComponent(safe + ".txt")
+            guard FileManager.default.createFile(atPath: path, contents: Data(texts.map { $0 + "\n" }.joined().utf8)) else {
+                throw WardenError(.ioFailure, "cannot write '\(path)'")
+            }
+        } else {
+            try TensorFile.writeNumPy(tensor, to: (directory as NSString).appendingPathComponent(safe + ".npy"))
         }
     }
 

@@ -20,7 +20,7 @@ struct InferCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The model, as NAME or NAME@VERSION.", valueName: "model"))
     var model: String
 
-    @Option(name: .long, help: ArgumentHelp("An input as NAME=FILE (.npy or .pb); repeat for each input.", valueName: "name=file"))
+    @Option(name: .long, help: ArgumentHelp("An input as NAME=FILE (.npy or .pb), or NAME=@FILE for a file's raw bytes (UINT8 or BYTES inputs); repeat for each input.", valueName: "name=file"))
     var input: [String] = []
 
     @Option(name: [.customLong("json")], help: ArgumentHelp("A V2 JSON request body to send as it is.", valueName: "file"))
@@ -55,17 +55,18 @@ struct InferCommand: AsyncParsableCommand {
                 result = try await inference.infer(model: name, version: version, json: Array(body))
             } else {
                 var tensors: [(name: String, tensor: Tensor)] = []
+                // Raw bytes (NAME=@FILE) take the type the model declares for the input.
+                let declared = input.contains { $0.contains("=@") } ? try await inference.inputs(model: name, version: version) : []
                 for item in input {
                     let pair = item.split(separator: "=", maxSplits: 1).map(String.init)
-                    tensors.append((pair[0], try TensorFile.read(pair[1])))
+                    tensors.append((pair[0], try PredictCommand.read(pair[1], for: declared.first { $0.name == pair[0] })))
                 }
                 result = try await inference.infer(model: name, version: version, inputs: tensors)
             }
             if let outputDir {
                 try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
                 for (name, tensor) in result.outputs {
-                    let safe = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == "." ? $0 : "_" })
-                    try TensorFile.writeNumPy(tensor, to: (outputDir as NSString).appendingPathComponent(safe + ".npy"))
+                    try PredictCommand.write(tensor, named: name, in: outputDir)
                 }
             }
             if printJSON {
