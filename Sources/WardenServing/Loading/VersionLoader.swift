@@ -123,10 +123,13 @@ public struct VersionLoader: Sendable {
     /// One dry-run inference on zeros. A preprocess module may rightly reject zeros (they are
     /// no image); then the model alone is warmed up on zeros of its own inputs.
     static func warmUp(_ runtime: any ModelRuntime) throws {
-        do {
+        guard let pipeline = runtime as? PipelineRuntime else {
             _ = try runtime.infer(warmUpInputs(for: runtime.signature))
+            return
+        }
+        do {
+            _ = try pipeline.run(warmUpInputs(for: runtime.signature), recording: false)
         } catch let error as WardenError where error.code == .wasmRejectedInput {
-            guard let pipeline = runtime as? PipelineRuntime else { return }
             for case (.model(let model), _) in pipeline.stages {
                 _ = try model.infer(warmUpInputs(for: model.signature))
             }

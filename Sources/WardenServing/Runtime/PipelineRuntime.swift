@@ -64,12 +64,17 @@ public struct PipelineRuntime: ModelRuntime {
     }
 
     public func infer(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        try run(inputs, recording: true)
+    }
+
+    /// - Parameter recording: false for the warm-up, which metrics must not count.
+    func run(_ inputs: [String: Tensor], recording: Bool) throws -> [String: Tensor] {
         var current = inputs
         // What the tensors in `current` are declared as: the request's as the signature says.
         var declared = signature.inputs
         for (index, (stage, gives)) in stages.enumerated() {
             let start = DispatchTime.now().uptimeNanoseconds
-            defer { timers[index].recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) }
+            defer { if recording { timers[index].recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start)) } }
             switch stage {
             case .model(let runtime):
                 current = try runtime.infer(current)
@@ -87,7 +92,7 @@ public struct PipelineRuntime: ModelRuntime {
                 do {
                     answered = try module.call(entries)
                 } catch let error as WardenError {
-                    failures(module.role, Self.reason(error.code))
+                    if recording { failures(module.role, Self.reason(error.code)) }
                     throw error
                 }
                 current = try Self.check(answered, against: gives, from: module)

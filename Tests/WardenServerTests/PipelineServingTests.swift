@@ -1,0 +1,127 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import WardenCore
+import WardenServer
+import WardenServing
+import WardenTestSupport
+
+/// WASM pipelines served over V2 from a repository signed by model_signing
+/// (Tests/WardenServingTests/Fixtures/pipelines): CSV text → iris → top-2
+/// labels as one model version, and a whole model that is a WASM module.
+@Suite("Serving WASM pipelines")
+struct PipelineServingTests {
+    static let fixtures = RepositoryServingTests.fixtures
+
+    static func run(_ body: @Sendable (ServerHarness, any TestClientProtocol, String) async throws -> Void) async throws {
+        let copy = try TemporaryDirectory("warden-pipelines")
+        defer { copy.remove() }
+        let repository = copy.file("pipelines")
+        try FileManager.default.copyItem(atPath: fixtures + "/pipelines", toPath: repository)
+        try await ServerHarness.run({ configuration in
+            configuration.repository = repository
+            configuration.trustDirectory = fixtures + "/trust"
+            configuration.modelControlMode = .none
+        }) { harness, client in
+            let ready = try await RepositoryServingTests.waitFor {
+                let index = try await RepositoryServingTests.index(client)
+                return index.filter { $0["state"] as? String == "READY" }.count == 2
+            }
+            let index = try await RepositoryServingTests.index(client)
+            #expect(ready, "\(index)")
+            try await body(harness, client, repository)
+        }
+    }
+
+    static func infer(_ client: any TestClientProtocol, _ model: String, _ body: String) async throws -> TestResponse {
+        try await client.send(uri: "/v2/models/\(model)/infer", method: .post, body: ByteBuffer(string: body))
+    }
+
+    @Test("pre → model → post answers labels and scores; metadata shows the pipeline's signature; metrics split time per stage")
+    func pipeline() async throws {
+        try await Self.run { harness, client, _ in
+            let response = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[2],"datatype":"BYTES","data":["5.1,3.5,1.4,0.2","6.7,3.0,5.2,2.3"]}]}"#)
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            let answer = try harness.json(response)
+            let outputs = answer["outputs"] as? [[String: Any]] ?? []
+            let labels = outputs.first { $0["name"] as? String == "labels" }
+            let scores = outputs.first { $0["name"] as? String == "scores" }
+            #expect(labels?["datatype"] as? String == "BYTES")
+            #expect(labels?["shape"] as? [Int] == [2, 2])
+            // onnxruntime 1.32 on model.onnx gives [0.389, 0.610, 0.0002] and [0.594, 0.406, 0.00004].
+            #expect(labels?["data"] as? [String] == ["versicolor", "setosa", "setosa", "versicolor"])
+            let values = (scores?["data"] as? [Double]) ?? []
+            let expected = [0.6103, 0.3895, 0.5942, 0.4057]
+            #expect(values.count == 4 && zip(values, expected).allSatisfy { abs($0 - $1) < 1e-3 }, "\(values)")
+
+            let metadata = try harness.json(try await client.send(uri: "/v2/models/iris-text", method: .get))
+            #expect((metadata["inputs"] as? [[String: Any]])?.first?["name"] as? String == "csv")
+            #expect((metadata["outputs"] as? [[String: Any]])?.map { $0["name"] as? String } == ["labels", "scores"])
+            #expect(metadata["platform"] as? String == "warden_pipeline")
+
+            let metrics = String(buffer: try await client.send(uri: "/metrics", method: .get).body)
+            for stage in ["preprocess", "model", "postprocess"] {
+                #expect(metrics.contains(#"warden_pipeline_stage_duration_seconds_count{model="iris-text",version="1",stage="\#(stage)"}"#), "no \(stage) timer")
+            }
+        }
+    }
+
+    @Test("a module's refusal is a 400 with its message; running out of fuel is a 500 naming the limit; the server keeps serving")
+    func failures() async throws {
+        try await Self.run { harness, client, _ in
+            let rejected = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["1,2,3"]}]}"#)
+            #expect(rejected.status == .badRequest)
+            #expect(String(buffer: rejected.body).contains("each line must hold 4 comma-separated numbers"))
+
+            let small = try harness.json(try await Self.infer(client, "spin", #"{"inputs":[{"name":"n","shape":[1],"datatype":"INT64","data":[10]}]}"#))
+            #expect((small["outputs"] as? [[String: Any]])?.first?["data"] as? [Int] == [Self.spin(10)])
+
+            let stuck = try await Self.infer(client, "spin", #"{"inputs":[{"name":"n","shape":[1],"datatype":"INT64","data":[100000000]}]}"#)
+            #expect(stuck.status == .internalServerError)
+            let message = String(buffer: stuck.body)
+            #expect(message.contains("the model module spin.wat ran out of fuel (limit 1000000"), "\(message)")
+
+            // Both models go on answering.
+            let again = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["5.1,3.5,1.4,0.2"]}]}"#)
+            #expect(again.status == .ok)
+            let after = try harness.json(try await Self.infer(client, "spin", #"{"inputs":[{"name":"n","shape":[1],"datatype":"INT64","data":[1000]}]}"#))
+            #expect((after["outputs"] as? [[String: Any]])?.first?["data"] as? [Int] == [Self.spin(1000)])
+
+            let metrics = String(buffer: try await client.send(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"warden_sandbox_failures_total{model="spin",version="1",stage="model",reason="fuel"} 1"#))
+            #expect(metrics.contains(#"warden_sandbox_failures_total{model="iris-text",version="1",stage="preprocess",reason="rejected"} 1"#))
+        }
+    }
+
+    @Test("a pipeline whose module was changed after signing is refused at load, and the index says why")
+    func tamperedModule() async throws {
+        let copy = try TemporaryDirectory("warden-pipelines-tampered")
+        defer { copy.remove() }
+        let repository = copy.file("pipelines")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "/pipelines", toPath: repository)
+        let pre = repository + "/iris-text/1/pre.wat"
+        let text = try String(contentsOfFile: pre, encoding: .utf8)
+        try (text + "\n;; one more line\n").write(toFile: pre, atomically: true, encoding: .utf8)
+        try await ServerHarness.run({ configuration in
+            configuration.repository = repository
+            configuration.trustDirectory = Self.fixtures + "/trust"
+        }) { _, client in
+            let refused = try await RepositoryServingTests.waitFor {
+                try await RepositoryServingTests.index(client).contains { $0["name"] as? String == "iris-text" && $0["state"] as? String == "UNAVAILABLE" }
+            }
+            #expect(refused)
+            let row = try await RepositoryServingTests.index(client).first { $0["name"] as? String == "iris-text" }
+            #expect((row?["reason"] as? String)?.contains("pre.wat") == true, "\(row ?? [:])")
+        }
+    }
+
+    /// What spin.wat computes: the sum over i < n of (i*i) xor (i >> 3), wrapping.
+    static func spin(_ n: Int) -> Int {
+        var sum: Int64 = 0
+        for i in 0..<Int64(n) { sum &+= (i &* i) ^ (i >> 3) }
+        return Int(sum)
+    }
+}
