@@ -85,6 +85,9 @@ import WardenCore
         ("metadata: 3", "metadata: must be a mapping"),
         ("name: a\nname: b", "duplicated key(s): 'name'"),
         ("base: &b {x: 1}\nmetadata: *b", "base: unknown field"),
+        ("preprocess: pre.py", "preprocess: must name a .wasm or .wat file in the model directory, such as pre.wasm"),
+        ("postprocess: ../post.wasm", "postprocess: must name a .wasm or .wat file in the model directory, such as post.wasm"),
+        ("sandbox: 5", "sandbox: must be a mapping of limits (fuel, max_memory_pages, timeout_ms)"),
     ])
     func rejectsBadCardsNamingTheField(yaml: String, message: String) {
         expectWardenError(.invalidCard, containing: message) {
@@ -132,6 +135,42 @@ import WardenCore
         let card = try ModelCard(yaml: yaml)
         expectWardenError(.cardContradictsModel, containing: message) {
             try card.check(against: graph)
+        }
+    }
+
+    // MARK: WASM pipelines
+
+    @Test func readsPipelineModulesAndLimits() throws {
+        let card = try ModelCard(yaml: "preprocess: pre.wat\npostprocess: post.wasm\nsandbox: {fuel: 1000, timeout_ms: 50}\n")
+        #expect(card.preprocess == "pre.wat")
+        #expect(card.postprocess == "post.wasm")
+        #expect(card.sandbox == ["fuel": .int(1000), "timeout_ms": .int(50)])
+    }
+
+    @Test func aPipelineDirectoryHasThePipelinesSignature() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let model = try #require(Bundle.module.path(forResource: "logreg-a", ofType: "onnx", inDirectory: "Fixtures/sklearn"))
+        try FileManager.default.copyItem(atPath: model, toPath: directory.file("model.onnx"))
+        try directory.write("pre.wat", "(module)")
+        try directory.write("warden.yaml", "preprocess: pre.wat\ninputs:\n  - {name: csv, dtype: bytes, shape: [batch]}\n")
+        let description = try ModelDescription(contentsOf: directory.path)
+        #expect(description.signature.inputs.map(\.name) == ["csv"])
+        #expect(description.signature.outputs.map(\.name) == ["label", "probabilities"])
+        #expect(description.modelFiles.contains("pre.wat"))
+
+        // The pipeline's inputs must be declared, the module must be there, and the other side still agrees with the graph.
+        try directory.write("warden.yaml", "preprocess: pre.wat\n")
+        expectWardenError(.invalidCard, containing: "a card with preprocess (pre.wat) must declare the inputs") {
+            _ = try ModelDescription(contentsOf: directory.path)
+        }
+        try directory.write("warden.yaml", "postprocess: post.wat\noutputs:\n  - {name: top, dtype: bytes}\n")
+        expectWardenError(.invalidCard, containing: "postprocess: 'post.wat' is not in the model directory") {
+            _ = try ModelDescription(contentsOf: directory.path)
+        }
+        try directory.write("warden.yaml", "preprocess: pre.wat\ninputs:\n  - {name: csv, dtype: bytes}\noutputs:\n  - {name: top, dtype: bytes}\n")
+        expectWardenError(.cardContradictsModel, containing: "outputs[0].name: the card declares output 'top'") {
+            _ = try ModelDescription(contentsOf: directory.path)
         }
     }
 }
