@@ -10,12 +10,16 @@ public struct SandboxLimits: Sendable, Hashable, CustomStringConvertible {
     public var maxMemoryPages: Int
     /// Wall-clock time per call, in milliseconds.
     public var timeoutMilliseconds: Int
+    /// Keep instances between calls, restoring their memory after each (the default), or
+    /// instantiate afresh for every call. Not a limit but the instance policy; docs/wasm-abi.md
+    /// says what each costs and when to turn reuse off.
+    public var reuseInstances = true
 
     public static let defaults = SandboxLimits(fuel: 100_000_000, maxMemoryPages: 256, timeoutMilliseconds: 1000)
     /// The server-wide caps when `warden serve` is given none.
     public static let defaultCaps = SandboxLimits(fuel: 10_000_000_000, maxMemoryPages: 4096, timeoutMilliseconds: 10_000)
     /// The keys of a card's `sandbox` mapping.
-    public static let cardKeys = ["fuel", "max_memory_pages", "timeout_ms"]
+    public static let cardKeys = ["fuel", "max_memory_pages", "timeout_ms", "reuse_instances"]
 
     public init(fuel: UInt64, maxMemoryPages: Int, timeoutMilliseconds: Int) {
         self.fuel = fuel
@@ -24,12 +28,12 @@ public struct SandboxLimits: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        "fuel \(fuel), max_memory_pages \(maxMemoryPages), timeout_ms \(timeoutMilliseconds)"
+        "fuel \(fuel), max_memory_pages \(maxMemoryPages), timeout_ms \(timeoutMilliseconds), reuse_instances \(reuseInstances)"
     }
 
     /// The limits a card's `sandbox` mapping sets (each key falls back to the default),
     /// checked against `caps`.
-    /// - Parameter values: the mapping's whole numbers by key; nil when the card has none.
+    /// - Parameter values: the mapping's whole numbers by key (`reuse_instances` as 0 or 1); nil when the card has none.
     /// - Throws: `.invalidCard` for an unknown key, a value out of range, or one above its cap.
     public init(card values: [String: Int]?, caps: SandboxLimits) throws {
         self = Self.defaults
@@ -47,6 +51,9 @@ public struct SandboxLimits: Sendable, Hashable, CustomStringConvertible {
             case "timeout_ms":
                 guard value >= 1 else { throw fail(key, "must be at least 1 ms") }
                 timeoutMilliseconds = value
+            case "reuse_instances":
+                guard value == 0 || value == 1 else { throw fail(key, "must be true or false") }
+                reuseInstances = value == 1
             default:
                 throw fail(key, "unknown limit; the limits are \(Self.cardKeys.joined(separator: ", "))")
             }

@@ -53,6 +53,8 @@ public struct SandboxModule: Sendable {
     let module: Module
     let engine: Engine
     let logger: Logger
+    /// Idle instances to reuse, when the card asks for it (`sandbox.reuse_instances`).
+    let pool: InstancePool?
 
     /// Loads a `.wasm` binary or a `.wat` text module.
     /// - Throws: `WardenError`: `.unreadableFile`, `.invalidModel` (does not parse or validate, lacks an
@@ -82,6 +84,7 @@ public struct SandboxModule: Sendable {
         self.fileName = fileName
         self.limits = limits
         self.logger = logger
+        pool = limits.reuseInstances ? InstancePool() : nil
         let what = "the \(role) module \(fileName)"
         do {
             module = try parseWasm(bytes: bytes)
@@ -167,20 +170,29 @@ public struct SandboxModule: Sendable {
     /// what can go wrong in there into errors that name the stage and the limit.
     private func run<T>(_ body: (Instance, Memory) throws -> T) throws -> T {
         let what = "the \(role) module \(fileName)"
-        let store = Store(engine: engine)
-        let pages = PageLimiter(maxPages: limits.maxMemoryPages)
-        store.resourceLimiter = pages
+        // A pooled instance (sandbox.reuse_instances) comes with its store; otherwise a fresh store.
+        var pooled = pool?.take()
+        let store = pooled?.store ?? Store(engine: engine)
+        if pooled == nil { store.resourceLimiter = PageLimiter(maxPages: limits.maxMemoryPages) }
         store.fuel = Fuel(remaining: limits.fuel)
-        let rejection = Rejection()
+        let rejection = pooled?.rejection ?? Rejection()
+        rejection.message = nil
         let ticket = Watchdog.shared.arm(store, milliseconds: limits.timeoutMilliseconds)
         var timedOut = false
         defer { if !timedOut { _ = Watchdog.shared.disarm(ticket) } }
         do {
-            let instance = try module.instantiate(store: store, imports: hostFunctions(store: store, rejection: rejection))
-            guard let memory = instance.exports[memory: "memory"] else {
-                throw WardenError(.invalidModel, "\(what) does not export its memory")
+            if pooled == nil {
+                let instance = try module.instantiate(store: store, imports: hostFunctions(store: store, rejection: rejection))
+                guard let memory = instance.exports[memory: "memory"] else {
+                    throw WardenError(.invalidModel, "\(what) does not export its memory")
+                }
+                pooled = InstancePool.Entry(store: store, instance: instance, memory: memory, rejection: rejection, keepsSnapshot: pool != nil)
             }
-            return try body(instance, memory)
+            guard let entry = pooled else { throw WardenError(.wasmABIViolation, "\(what) has no instance") }
+            let result = try body(entry.instance, entry.memory)
+            // Only an instance whose call succeeded goes back, with its memory and globals restored.
+            if let pool { pool.give(entry) }
+            return result
         } catch let error as WardenError {
             throw error
         } catch let error as PageLimiter.Exceeded {
@@ -235,14 +247,14 @@ public struct SandboxModule: Sendable {
 }
 
 /// The message a module gave `warden.fail`; set on the calling thread only.
-private final class Rejection: @unchecked Sendable {
+final class Rejection: @unchecked Sendable {
     struct Raised: Error {}
     var message: String?
 }
 
 /// Refuses linear memory beyond the page limit by throwing, so the call stops at the
 /// `memory.grow` (or the instantiation) that would pass it.
-private final class PageLimiter: ResourceLimiter, @unchecked Sendable {
+final class PageLimiter: ResourceLimiter, @unchecked Sendable {
     struct Exceeded: Error { let pages: Int }
     let maxBytes: Int
 
@@ -255,5 +267,58 @@ private final class PageLimiter: ResourceLimiter, @unchecked Sendable {
 
     func limitTableGrowth(to desired: Int) throws -> Bool {
         desired <= SandboxModule.maxTableElements
+    }
+}
+
+/// Instances kept between calls for `sandbox.reuse_instances`. Each goes back only after a
+/// call that succeeded, with its linear memory restored to what instantiation left and its
+/// exported globals reset; an instance whose memory grew is dropped instead, since linear
+/// memory cannot shrink. Globals the module does not export keep their values.
+final class InstancePool: @unchecked Sendable {
+    final class Entry {
+        let store: Store
+        let instance: Instance
+        let memory: Memory
+        let rejection: Rejection
+        let snapshot: [UInt8]
+        let globals: [(Global, Value)]
+
+        init(store: Store, instance: Instance, memory: Memory, rejection: Rejection, keepsSnapshot: Bool) {
+            self.store = store
+            self.instance = instance
+            self.memory = memory
+            self.rejection = rejection
+            snapshot = keepsSnapshot ? memory.withUnsafeBufferPointer(offset: 0, count: memory.byteCount) { [UInt8]($0) } : []
+            globals = keepsSnapshot ? instance.exports.compactMap { _, value in
+                if case .global(let global) = value { (global, global.value) } else { nil }
+            } : []
+        }
+
+        /// Back to the state instantiation left, or false when that cannot be done.
+        func reset() -> Bool {
+            guard memory.byteCount == snapshot.count else { return false }
+            memory.withUnsafeMutableBufferPointer(offset: 0, count: snapshot.count) { buffer in
+                snapshot.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            }
+            for (global, value) in globals { try? global.assign(value) }
+            return true
+        }
+    }
+
+    private let lock = NSLock()
+    private var idle: [Entry] = []
+    static let maxIdle = 16
+
+    func take() -> Entry? {
+        lock.lock()
+        defer { lock.unlock() }
+        return idle.popLast()
+    }
+
+    func give(_ entry: Entry) {
+        guard entry.reset() else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if idle.count < Self.maxIdle { idle.append(entry) }
     }
 }

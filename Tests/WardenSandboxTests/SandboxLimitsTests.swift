@@ -107,6 +107,7 @@ import WardenTestSupport
         // Defaults above a cap are lowered to it; values the card asks for above it are refused.
         let lowered = try SandboxLimits(card: nil, caps: caps)
         #expect(lowered == SandboxLimits(fuel: 1_000_000, maxMemoryPages: 64, timeoutMilliseconds: 500))
+        #expect(lowered.reuseInstances)
         expectWardenError(.invalidCard, containing: ["sandbox.fuel", "above this server's cap of 1000000", "--wasm-max-fuel"]) {
             _ = try SandboxLimits(card: ["fuel": 2_000_000], caps: caps)
         }
@@ -120,6 +121,10 @@ import WardenTestSupport
             _ = try SandboxLimits(card: ["stack": 1], caps: caps)
         }
         #expect(try SandboxLimits(card: ["fuel": 5, "timeout_ms": 20], caps: caps) == SandboxLimits(fuel: 5, maxMemoryPages: 64, timeoutMilliseconds: 20))
+        #expect(try SandboxLimits(card: ["reuse_instances": 0], caps: caps).reuseInstances == false)
+        expectWardenError(.invalidCard, containing: "sandbox.reuse_instances: must be true or false") {
+            _ = try SandboxLimits(card: ["reuse_instances": 2], caps: caps)
+        }
     }
 
     @Test func malformedTensorSetsAreRefused() {
@@ -131,4 +136,26 @@ import WardenTestSupport
         badType[12] = 99
         expectWardenError(.invalidArgument, containing: "datatype code 99") { _ = try TensorSet.decode(badType) }
     }
+
+    @Test func freshInstancesShareNothingAndReusedOnesGetTheirMemoryBack() throws {
+        func answers(_ module: SandboxModule) throws -> [[Int32]] {
+            try (0..<3).map { _ in
+                let outputs = try module.call([])
+                return outputs.map { entry in if case .int32(let values) = entry.tensor.storage { values[0] } else { -1 } }
+            }
+        }
+        // Reused (the default): the memory is restored after each call; a global it does not export counts on.
+        #expect(try answers(Self.module("memo")) == [[0, 1], [0, 2], [0, 3]])
+        // Fresh per call (reuse_instances: false): nothing carries over.
+        var limits = SandboxLimits.defaults
+        limits.reuseInstances = false
+        #expect(try answers(Self.module("memo", limits: limits)) == [[0, 1], [0, 1], [0, 1]])
+        limits.reuseInstances = true
+        // A reused instance that failed is dropped: the next call gets a fresh one, under the same limits.
+        limits.fuel = 1_000_000
+        let loop = try Self.module("loop", limits: limits)
+        expectWardenError(.wasmOutOfFuel, containing: "ran out of fuel") { _ = try loop.call([]) }
+        expectWardenError(.wasmOutOfFuel, containing: "ran out of fuel") { _ = try loop.call([]) }
+    }
 }
+

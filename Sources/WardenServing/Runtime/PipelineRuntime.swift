@@ -191,10 +191,12 @@ extension PipelineRuntime {
         guard let mapping else { return nil }
         var values: [String: Int] = [:]
         for (key, value) in mapping {
-            guard case .int(let number) = value else {
-                throw WardenError(.invalidCard, "\(ModelCard.fileName): sandbox.\(key): must be a whole number")
+            switch (key, value) {
+            case ("reuse_instances", .bool(let flag)): values[key] = flag ? 1 : 0
+            case ("reuse_instances", _): throw WardenError(.invalidCard, "\(ModelCard.fileName): sandbox.reuse_instances: must be true or false")
+            case (_, .int(let number)): values[key] = number
+            default: throw WardenError(.invalidCard, "\(ModelCard.fileName): sandbox.\(key): must be a whole number")
             }
-            values[key] = number
         }
         return values
     }
