@@ -118,6 +118,59 @@ struct PipelineServingTests {
         }
     }
 
+    @Test("a pipeline from the registry batches concurrent requests and hot-swaps to its next version")
+    func registryPipeline() async throws {
+        try await ServerHarness.run({ _ in }) { harness, client in
+            // The iris-text pipeline with dynamic batching, published twice (the card's description changes: a patch).
+            func publish(_ version: String) async throws {
+                let path = harness.directory.file("models/iris-text-\(version)")
+                try FileManager.default.copyItem(atPath: Self.fixtures + "/pipelines/iris-text/1", toPath: path)
+                try FileManager.default.removeItem(atPath: path + "/model.sig")
+                var card = try String(contentsOfFile: path + "/warden.yaml", encoding: .utf8)
+                card = card.replacingOccurrences(of: "description: ", with: "description: (\(version)) ")
+                card += "serving:\n  max_batch_size: 8\n  max_queue_delay_microseconds: 20000\n"
+                try card.write(toFile: path + "/warden.yaml", atomically: true, encoding: .utf8)
+                let body = try await harness.prepare(path, version: version, client: client)
+                let published = try await harness.publish("iris-text", body, client: client)
+                #expect(published.status == .created, "\(String(buffer: published.body))")
+                let alias = try await client.send(
+                    uri: "/api/v1/models/iris-text/aliases/production", method: .put, headers: harness.headers(harness.adminToken),
+                    body: ByteBuffer(string: #"{"version": "\#(version)"}"#)
+                )
+                #expect(alias.status == .ok, "\(String(buffer: alias.body))")
+            }
+            func waitServing(_ version: String) async throws -> Bool {
+                try await RepositoryServingTests.waitFor {
+                    String(buffer: try await client.send(uri: "/v2/models/iris-text/ready", method: .get).body).contains("\"version\":\"\(version)\"")
+                }
+            }
+            try await publish("1.0.0")
+            #expect(try await waitServing("1.0.0"))
+
+            // Eight concurrent one-line requests, each answered with its own row.
+            let rows = ["5.1,3.5,1.4,0.2", "6.7,3.0,5.2,2.3"]
+            let answers = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
+                for index in 0..<8 {
+                    group.addTask {
+                        let response = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["\#(rows[index % 2])"]}]}"#)
+                        let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                        let labels = (object?["outputs"] as? [[String: Any]])?.first { $0["name"] as? String == "labels" }
+                        return (index, labels?["data"] as? [String] ?? ["\(response.status)"])
+                    }
+                }
+                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            }
+            for index in 0..<8 {
+                #expect(answers[index] == (index % 2 == 0 ? ["versicolor", "setosa"] : ["setosa", "versicolor"]), "request \(index): \(answers[index] ?? [])")
+            }
+
+            try await publish("1.0.1")
+            #expect(try await waitServing("1.0.1"))
+            let after = try harness.json(try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["5.1,3.5,1.4,0.2"]}]}"#))
+            #expect(after["model_version"] as? String == "1.0.1")
+        }
+    }
+
     /// What spin.wat computes: the sum over i < n of (i*i) xor (i >> 3), wrapping.
     static func spin(_ n: Int) -> Int {
         var sum: Int64 = 0

@@ -69,6 +69,12 @@ struct RolloutAPITests {
             #expect(final["phase"] as? String == "promoted")
             let windows = final["windows"] as? [[String: String]] ?? []
             #expect(windows.contains { $0["verdict"] == "passed" })
+            // Each version's numbers over the last judged window: stable's beside the candidate's.
+            let rows = final["versions"] as? [[String: Any]] ?? []
+            let lastWindows = rows.compactMap { $0["last_window"] as? [String: Any] }
+            #expect(lastWindows.count == 2, "\(rows)")
+            #expect(lastWindows.allSatisfy { $0["requests"] as? Int != nil && $0["error_rate"] as? Double != nil })
+            #expect(lastWindows.contains { ($0["requests"] as? Int ?? 0) > 0 && $0["p99_ms"] as? Double != nil })
 
             let production = try harness.json(try await client.send(uri: "/api/v1/models/iris/aliases/production", method: .get, headers: harness.headers(harness.adminToken)))
             #expect(production["version"] as? String == "1.1.0")
@@ -162,7 +168,8 @@ extension RolloutAPITests {
             try await prepare(harness, client)
             // Responses are written in a fixed order, so stable's answer is the same bytes each time.
             let expected = String(buffer: try await client.send(uri: "/v2/models/iris/versions/1.0.0/infer", method: .post, body: ByteBuffer(string: InferenceAPITests.request)).body)
-            _ = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [1, 100], "interval_seconds": 3600, "shadow": 100}"#)
+            // Windows of 1 s that low traffic keeps inconclusive, so the step holds while each window is measured.
+            _ = try await start(harness, client, #"{"candidate": "1.1.0", "steps": [1, 100], "interval_seconds": 1, "min_requests": 100000, "shadow": 100}"#)
             try await waitCandidate(client)
             var fromStable = 0
             for _ in 0..<60 {
@@ -185,7 +192,20 @@ extension RolloutAPITests {
             // Latency percentiles per version, for status.
             let versions = try await rollout(harness, client)["versions"] as? [[String: Any]] ?? []
             #expect(versions.count == 2)
-            #expect(versions.allSatisfy { ($0["p50_ms"] as? Double ?? 0) > 0 && ($0["p99_ms"] as? Double ?? 0) >= ($0["p50_ms"] as? Double ?? 0) })
+            #expect(versions.allSatisfy { ($0["p50_ms"] as? Double ?? 0) > 0 || $0["last_window"] != nil })
+            // Agreement is judged per window: the candidate's last window counts only what it mirrored.
+            var window: [String: Any]?
+            for _ in 0..<150 where window?["shadow_compared"] == nil {
+                let rows = try await rollout(harness, client)["versions"] as? [[String: Any]] ?? []
+                window = rows.first { $0["version"] as? String == "1.1.0" }?["last_window"] as? [String: Any]
+                if window?["shadow_compared"] == nil {
+                    _ = try await client.send(uri: "/v2/models/iris/infer", method: .post, body: ByteBuffer(string: InferenceAPITests.request))
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let compared = window?["shadow_compared"] as? Int ?? 0
+            #expect(compared > 0, "\(window ?? [:])")
+            #expect(window?["shadow_top1_agreement"] as? Double != nil)
         }
     }
 }

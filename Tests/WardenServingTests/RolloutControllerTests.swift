@@ -87,6 +87,27 @@ struct RolloutControllerTests {
         #expect(rollout.tick(now: start.advanced(by: .seconds(330)), window: good).first == .setCandidateWeight(25))
     }
 
+    @Test("a restored rollout keeps its place in the step's interval, and its last windows")
+    func restoredKeepsItsPlace() throws {
+        var rollout = RolloutController(plan: try plan(), now: start)
+        let windows = ["1.0.0": VersionWindow(requests: 900, errors: 0, p99Milliseconds: 4), "1.1.0": VersionWindow(requests: 100, errors: 1, p99Milliseconds: 6)]
+        var judged = good
+        judged.versions = windows
+        _ = rollout.tick(now: start.advanced(by: .seconds(30)), window: judged)
+        #expect(rollout.snapshot.lastWindows == windows)
+
+        // Stored 20 s into the 30 s step: after a restart 10 s are left, not 30.
+        let now = FakeInstant(offset: .seconds(1000))
+        var restored = RolloutController(plan: try plan(), snapshot: rollout.snapshot, now: now, stepElapsed: .seconds(20))
+        #expect(restored.lastWindows == windows)
+        #expect(restored.tick(now: now.advanced(by: .seconds(9)), window: good).isEmpty)
+        #expect(restored.tick(now: now.advanced(by: .seconds(10)), window: good).first == .setCandidateWeight(50))
+
+        // Down longer than the interval: the first tick judges at once.
+        var late = RolloutController(plan: try plan(), snapshot: rollout.snapshot, now: now, stepElapsed: .seconds(500))
+        #expect(late.tick(now: now, window: good).first == .setCandidateWeight(50))
+    }
+
     @Test("promote and abort by hand work from a paused step too; finished rollouts ignore them")
     func manualPromoteAndAbort() throws {
         var promoted = RolloutController(plan: try plan(), now: start)

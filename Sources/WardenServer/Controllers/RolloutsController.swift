@@ -93,6 +93,18 @@ struct RolloutsController {
         return JSONBody.response(try await describe(record))
     }
 
+    /// One version's numbers over the last judged window.
+    static func describe(_ window: VersionWindow) -> [String: Any] {
+        var object: [String: Any] = ["requests": window.requests, "errors": window.errors, "error_rate": window.errorRate]
+        object["p50_ms"] = window.p50Milliseconds as Any
+        object["p95_ms"] = window.p95Milliseconds as Any
+        object["p99_ms"] = window.p99Milliseconds as Any
+        if let drift = window.drift { object["drift_psi_max"] = drift }
+        if let agreement = window.shadowAgreement { object["shadow_top1_agreement"] = agreement }
+        if let compared = window.shadowCompared { object["shadow_compared"] = compared }
+        return object
+    }
+
     /// The stored record, the live analysis and each version's counters.
     private func describe(_ record: RolloutRecord) async throws -> [String: Any] {
         var object: [String: Any] = [
@@ -108,7 +120,8 @@ struct RolloutsController {
                 "shadow": spec.shadowPercent, "sticky_header": spec.stickyHeader as Any, "match": spec.matchHeader.map { "\($0)=\(spec.matchValue ?? "")" } as Any,
             ]
         }
-        if let state = try? JSONDecoder().decode(RolloutController<ContinuousClock.Instant>.Snapshot.self, from: Data(record.state.utf8)) {
+        let state = try? JSONDecoder().decode(RolloutController<ContinuousClock.Instant>.Snapshot.self, from: Data(record.state.utf8))
+        if let state {
             object["failed_windows"] = state.failedWindows
             object["windows"] = state.verdicts.map { verdict -> [String: String] in
                 switch verdict {
@@ -121,7 +134,9 @@ struct RolloutsController {
         var versions: [[String: Any]] = []
         for version in [record.stable.description, record.candidate.description] {
             guard let served = try? server.lookup(model: record.model, version: version) else {
-                versions.append(["version": version, "served": false])
+                var row: [String: Any] = ["version": version, "served": false]
+                if let window = state?.lastWindows?[version] { row["last_window"] = Self.describe(window) }
+                versions.append(row)
                 continue
             }
             let stats = served.statistics.snapshot
@@ -139,6 +154,7 @@ struct RolloutsController {
                 row["drift_psi"] = drift.psi
                 row["drift_observations"] = drift.observations
             }
+            if let window = state?.lastWindows?[version] { row["last_window"] = Self.describe(window) }
             versions.append(row)
         }
         object["versions"] = versions

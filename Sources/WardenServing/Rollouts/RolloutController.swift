@@ -54,15 +54,47 @@ public struct WindowStatistics: Sendable, Hashable {
     public var p99: Duration?
     /// The largest PSI of any input feature in the window, when the card declares references.
     public var drift: Double?
-    /// Top-1 agreement of the candidate with stable on shadowed requests so far.
+    /// Top-1 agreement of the candidate with stable on the requests shadowed in this window.
     public var shadowAgreement: Double?
+    /// Every version's numbers over the same window (stable's beside the candidate's), kept
+    /// with the verdict for status; the verdict itself is on the candidate's.
+    public var versions: [String: VersionWindow]
 
-    public init(requests: Int, errors: Int, p99: Duration? = nil, drift: Double? = nil, shadowAgreement: Double? = nil) {
+    public init(requests: Int, errors: Int, p99: Duration? = nil, drift: Double? = nil, shadowAgreement: Double? = nil, versions: [String: VersionWindow] = [:]) {
         self.requests = requests
         self.errors = errors
         self.p99 = p99
         self.drift = drift
         self.shadowAgreement = shadowAgreement
+        self.versions = versions
+    }
+
+    public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
+}
+
+/// One version's numbers over one analysis window.
+public struct VersionWindow: Sendable, Hashable, Codable {
+    public var requests: Int
+    public var errors: Int
+    /// Latency percentiles in milliseconds, nil without requests.
+    public var p50Milliseconds: Double?
+    public var p95Milliseconds: Double?
+    public var p99Milliseconds: Double?
+    /// The largest PSI of any input feature, when the card declares references.
+    public var drift: Double?
+    /// For the candidate of a shadow rollout: top-1 agreement and requests compared in the window.
+    public var shadowAgreement: Double?
+    public var shadowCompared: Int?
+
+    public init(requests: Int, errors: Int, p50Milliseconds: Double? = nil, p95Milliseconds: Double? = nil, p99Milliseconds: Double? = nil, drift: Double? = nil, shadowAgreement: Double? = nil, shadowCompared: Int? = nil) {
+        self.requests = requests
+        self.errors = errors
+        self.p50Milliseconds = p50Milliseconds
+        self.p95Milliseconds = p95Milliseconds
+        self.p99Milliseconds = p99Milliseconds
+        self.drift = drift
+        self.shadowAgreement = shadowAgreement
+        self.shadowCompared = shadowCompared
     }
 
     public var errorRate: Double { requests == 0 ? 0 : Double(errors) / Double(requests) }
@@ -117,6 +149,8 @@ public struct RolloutController<Instant: InstantProtocol & Sendable>: Sendable w
     public private(set) var stepStarted: Instant
     public private(set) var failedWindows = 0
     public private(set) var verdicts: [WindowVerdict] = []
+    /// Each version's numbers over the last judged window.
+    public private(set) var lastWindows: [String: VersionWindow] = [:]
     /// What starting asked for.
     public let startActions: [RolloutAction]
 
@@ -127,22 +161,36 @@ public struct RolloutController<Instant: InstantProtocol & Sendable>: Sendable w
         startActions = [.setCandidateWeight(plan.steps[0]), .record("rollout started: \(plan.stable) → \(plan.candidate) at \(plan.steps[0])%")]
     }
 
-    /// What survives a restart: everything but the clock (a restored step starts its interval again).
+    /// What survives a restart, but the clock: the caller knows how long ago the step began.
     public struct Snapshot: Sendable, Hashable, Codable {
         public var phase: RolloutPhase
         public var failedWindows: Int
         public var verdicts: [WindowVerdict]
+        /// Each version's numbers over the last judged window (absent in rollouts stored before it was kept).
+        public var lastWindows: [String: VersionWindow]?
+
+        public init(phase: RolloutPhase, failedWindows: Int, verdicts: [WindowVerdict], lastWindows: [String: VersionWindow]? = nil) {
+            self.phase = phase
+            self.failedWindows = failedWindows
+            self.verdicts = verdicts
+            self.lastWindows = lastWindows
+        }
     }
 
-    public var snapshot: Snapshot { Snapshot(phase: phase, failedWindows: failedWindows, verdicts: Array(verdicts.suffix(50))) }
+    public var snapshot: Snapshot {
+        Snapshot(phase: phase, failedWindows: failedWindows, verdicts: Array(verdicts.suffix(50)), lastWindows: lastWindows.isEmpty ? nil : lastWindows)
+    }
 
-    /// A controller restored from its snapshot; the current step's interval starts at `now`.
-    public init(plan: RolloutPlan, snapshot: Snapshot, now: Instant) {
+    /// A controller restored from its snapshot.
+    /// - Parameter stepElapsed: how long the current step had run when the rollout was stored, so a
+    ///   restart neither restarts the step's interval nor skips it (the stored time of the last transition).
+    public init(plan: RolloutPlan, snapshot: Snapshot, now: Instant, stepElapsed: Duration = .zero) {
         self.plan = plan
         phase = snapshot.phase
         failedWindows = snapshot.failedWindows
         verdicts = snapshot.verdicts
-        stepStarted = now
+        lastWindows = snapshot.lastWindows ?? [:]
+        stepStarted = now.advanced(by: .zero - max(.zero, stepElapsed))
         startActions = []
     }
 
@@ -160,6 +208,7 @@ public struct RolloutController<Instant: InstantProtocol & Sendable>: Sendable w
         guard case .progressing(let step) = phase, stepStarted.duration(to: now) >= plan.interval else { return [] }
         let verdict = judge(window)
         verdicts.append(verdict)
+        if !window.versions.isEmpty { lastWindows = window.versions }
         switch verdict {
         case .inconclusive:
             // Hold the step and judge a fresh window later; low traffic never passes or fails a step.

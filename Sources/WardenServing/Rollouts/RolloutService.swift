@@ -11,8 +11,10 @@ public actor RolloutService {
     struct Active {
         var controller: RolloutController<ContinuousClock.Instant>
         let spec: RolloutSpec
-        /// The candidate's counters when the current window began.
-        var baseline: (requests: Int, errors: Int)
+        /// Each version's counters when the current window began.
+        var baselines: [String: (requests: Int, errors: Int)] = [:]
+        /// The shadow comparison's counts when the current window began.
+        var shadowBaseline: (compared: Int, matches: Int) = (0, 0)
     }
 
     let registry: Registry
@@ -38,8 +40,12 @@ public actor RolloutService {
                 let spec = try RolloutSpec.parse(record.plan)
                 let snapshot = (try? JSONDecoder().decode(RolloutController<ContinuousClock.Instant>.Snapshot.self, from: Data(record.state.utf8)))
                     ?? .init(phase: .progressing(step: 0), failedWindows: 0, verdicts: [])
-                let controller = RolloutController(plan: spec.plan, snapshot: snapshot, now: clock.now)
-                active[record.model] = Active(controller: controller, spec: spec, baseline: counters(record.model, spec.plan.candidate))
+                // The step began at the last stored transition: a restart keeps its place in the interval.
+                let elapsed = Duration.milliseconds(Int64(max(0, Date().timeIntervalSince(record.updatedAt)) * 1000))
+                let controller = RolloutController(plan: spec.plan, snapshot: snapshot, now: clock.now, stepElapsed: elapsed)
+                var entry = Active(controller: controller, spec: spec)
+                restartWindows(&entry, model: record.model)
+                active[record.model] = entry
                 route(record.model, spec, weight: controller.candidateWeight)
                 logger.info("resumed the rollout of \(record.model): \(spec.plan.stable) → \(spec.plan.candidate) at \(controller.candidateWeight)%")
             }
@@ -68,10 +74,13 @@ public actor RolloutService {
             model: model, stable: production.version, candidate: candidate, plan: spec.json(), state: Self.json(controller.snapshot),
             phase: "progressing", weight: controller.candidateWeight, startedAt: Date(), startedBy: actor, updatedAt: Date()
         ), actor: actor)
-        active[model] = Active(controller: controller, spec: spec, baseline: (0, 0))
+        var entry = Active(controller: controller, spec: spec)
+        active[model] = entry
         try? await source.load(model: model)  // loads the candidate beside stable
-        active[model]?.baseline = counters(model, spec.plan.candidate)
         route(model, spec, weight: controller.candidateWeight)
+        restartWindows(&entry, model: model)
+        active[model]?.baselines = entry.baselines
+        active[model]?.shadowBaseline = entry.shadowBaseline
         return record
     }
 
@@ -100,23 +109,46 @@ public actor RolloutService {
         guard var entry = active[model] else { return }
         let plan = entry.spec.plan
         guard case .progressing = entry.controller.phase, entry.controller.stepStarted.duration(to: clock.now) >= plan.interval else { return }
-        let now = counters(model, plan.candidate)
-        var p99: Duration?
-        var drift: Double?
-        if let served = try? server.lookup(model: model, version: plan.candidate) {
-            p99 = LatencyWindow.quantile(served.latencies.drain(), 0.99).map { .nanoseconds(Int64($0)) }
-            drift = served.drift?.snapshot(reset: true).psi.values.max()
-        } else if let reason = server.index().first(where: { $0.name == model && $0.version == plan.candidate })?.reason, !reason.isEmpty {
+        if (try? server.lookup(model: model, version: plan.candidate)) == nil,
+            let reason = server.index().first(where: { $0.name == model && $0.version == plan.candidate })?.reason, !reason.isEmpty {
             // A candidate that cannot load fails at once: there is nothing to analyse.
             _ = try? await apply(entry.controller.abort("the candidate did not load: \(reason)"), model: model, actor: "rollout")
             return
         }
-        let shadow = server.shadowComparison(model: model).flatMap { $0.compared > 0 ? $0.top1Agreement : nil }
+        // One window for every version, over the same span: stable's numbers sit beside the candidate's.
+        var versions: [String: VersionWindow] = [:]
+        var candidateP99: Duration?
+        for version in [plan.stable, plan.candidate] {
+            let now = counters(model, version)
+            let base = entry.baselines[version] ?? (0, 0)
+            var window = VersionWindow(requests: max(0, now.requests - base.requests), errors: max(0, now.errors - base.errors))
+            if let served = try? server.lookup(model: model, version: version) {
+                let samples = served.latencies.drain()
+                func ms(_ fraction: Double) -> Double? { LatencyWindow.quantile(samples, fraction).map { Double($0) / 1e6 } }
+                window.p50Milliseconds = ms(0.5)
+                window.p95Milliseconds = ms(0.95)
+                window.p99Milliseconds = ms(0.99)
+                window.drift = served.drift?.snapshot(reset: true).psi.values.max()
+                if version == plan.candidate { candidateP99 = LatencyWindow.quantile(samples, 0.99).map { .nanoseconds(Int64($0)) } }
+            }
+            entry.baselines[version] = now
+            versions[version] = window
+        }
+        // Shadow agreement over this window's mirrored requests only.
+        if let summary = server.shadowComparison(model: model) {
+            let compared = summary.compared - entry.shadowBaseline.compared
+            if compared > 0 {
+                versions[plan.candidate]?.shadowAgreement = Double(summary.top1Matches - entry.shadowBaseline.matches) / Double(compared)
+                versions[plan.candidate]?.shadowCompared = compared
+            }
+            entry.shadowBaseline = (summary.compared, summary.top1Matches)
+        }
+        let candidate = versions[plan.candidate] ?? VersionWindow(requests: 0, errors: 0)
         let window = WindowStatistics(
-            requests: now.requests - entry.baseline.requests, errors: now.errors - entry.baseline.errors, p99: p99, drift: drift, shadowAgreement: shadow
+            requests: candidate.requests, errors: candidate.errors, p99: candidateP99, drift: candidate.drift,
+            shadowAgreement: candidate.shadowAgreement, versions: versions
         )
         let actions = entry.controller.tick(now: clock.now, window: window)
-        entry.baseline = now
         active[model] = entry
         if !actions.isEmpty || entry.controller.verdicts.last.map({ if case .inconclusive = $0 { true } else { false } }) == true {
             do { _ = try await apply(actions, model: model, actor: "rollout") } catch { logger.error("rollout of \(model): \(error)") }
@@ -172,6 +204,18 @@ public actor RolloutService {
     private func route(_ model: String, _ spec: RolloutSpec, weight: Int) {
         let router: TrafficRouter? = weight > 0 || spec.matchHeader != nil || spec.shadowPercent > 0 ? spec.router(weight: weight) : nil
         server.setRoute(model: model, stable: spec.plan.stable, candidate: spec.plan.candidate, router: router)
+    }
+
+    /// Starts every version's window now: counters, latencies, drift and the shadow comparison.
+    private func restartWindows(_ entry: inout Active, model: String) {
+        for version in [entry.spec.plan.stable, entry.spec.plan.candidate] {
+            entry.baselines[version] = counters(model, version)
+            if let served = try? server.lookup(model: model, version: version) {
+                _ = served.latencies.drain()
+                _ = served.drift?.snapshot(reset: true)
+            }
+        }
+        if let summary = server.shadowComparison(model: model) { entry.shadowBaseline = (summary.compared, summary.top1Matches) }
     }
 
     private func counters(_ model: String, _ version: String) -> (requests: Int, errors: Int) {

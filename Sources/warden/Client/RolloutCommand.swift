@@ -130,6 +130,18 @@ struct RolloutCommand: AsyncParsableCommand {
             let weight = name == rollout["candidate"] as? String ? rollout["weight"] as? Int ?? 0 : 100 - (rollout["weight"] as? Int ?? 0)
             return [name, "\(weight)%", "\(version["requests"] as? Int ?? 0)", "\(version["errors"] as? Int ?? 0)", ms(version["p50_ms"]), ms(version["p95_ms"]), ms(version["p99_ms"])]
         })
+        // Every version over the last judged window: stable beside the candidate.
+        let judged = versions.compactMap { version in (version["last_window"] as? [String: Any]).map { (version["version"] as? String ?? "", $0) } }
+        if !judged.isEmpty {
+            out += "last window:\n"
+            out += table(["VERSION", "REQUESTS", "ERRORS", "ERROR RATE", "P50 MS", "P95 MS", "P99 MS", "DRIFT PSI", "SHADOW TOP-1"], judged.map { name, window in
+                [
+                    name, "\(window["requests"] as? Int ?? 0)", "\(window["errors"] as? Int ?? 0)",
+                    String(format: "%.4f", window["error_rate"] as? Double ?? 0), ms(window["p50_ms"]), ms(window["p95_ms"]), ms(window["p99_ms"]),
+                    ms(window["drift_psi_max"]), ms(window["shadow_top1_agreement"]),
+                ]
+            })
+        }
         let windows = rollout["windows"] as? [[String: String]] ?? []
         for (index, window) in windows.enumerated() {
             out += "window \(index + 1): \(window["verdict"] ?? "?")\(window["reason"].map { " (\($0))" } ?? "")\n"
