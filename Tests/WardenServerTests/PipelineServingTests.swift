@@ -17,15 +17,7 @@ struct PipelineServingTests {
     static let fixtures = RepositoryServingTests.fixtures
 
     static func run(_ body: @Sendable (ServerHarness, any TestClientProtocol, String) async throws -> Void) async throws {
-        let copy = try TemporaryDirectory("warden-pipelines")
-        defer { copy.remove() }
-        let repository = copy.file("pipelines")
-        try FileManager.default.copyItem(atPath: fixtures + "/pipelines", toPath: repository)
-        try await ServerHarness.run({ configuration in
-            configuration.repository = repository
-            configuration.trustDirectory = fixtures + "/trust"
-            configuration.modelControlMode = .none
-        }) { harness, client in
+        try await RepositoryServingTests.run(.none, folder: "pipelines") { harness, client, repository in
             let ready = try await RepositoryServingTests.waitFor {
                 let index = try await RepositoryServingTests.index(client)
                 return index.filter { $0["state"] as? String == "READY" }.count == 2

@@ -17,12 +17,12 @@ struct RepositoryServingTests {
         .appendingPathComponent("WardenServingTests/Fixtures").path
     static let request = Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[5.1,3.5,1.4,0.2]}]}"#.utf8)
 
-    /// A writable copy of the repository, served with `mode`.
-    static func run(_ mode: ModelControlMode, _ body: @Sendable (ServerHarness, any TestClientProtocol, String) async throws -> Void) async throws {
-        let copy = try TemporaryDirectory("warden-repository")
+    /// A writable copy of a fixture repository (`repository` or `pipelines`), served with `mode`.
+    static func run(_ mode: ModelControlMode, folder: String = "repository", _ body: @Sendable (ServerHarness, any TestClientProtocol, String) async throws -> Void) async throws {
+        let copy = try TemporaryDirectory("warden-\(folder)")
         defer { copy.remove() }
-        let repository = copy.file("repository")
-        try FileManager.default.copyItem(atPath: fixtures + "/repository", toPath: repository)
+        let repository = copy.file(folder)
+        try FileManager.default.copyItem(atPath: fixtures + "/" + folder, toPath: repository)
         try await ServerHarness.run({ configuration in
             configuration.repository = repository
             configuration.trustDirectory = fixtures + "/trust"
