@@ -32,5 +32,12 @@ import WardenTestSupport
         expectWardenError(.invalidArgument, containing: "beyond what the executor computes with") {
             _ = try TensorBytes.decode(bytes([UInt64.max]), type: .uint64, count: 1)
         }
+        // A BYTES element that is not UTF-8 is refused rather than changed (a JPEG's bytes, say).
+        let jpeg: [UInt8] = [4, 0, 0, 0, 0xFF, 0xD8, 0xFF, 0xE0]
+        expectWardenError(.invalidArgument, containing: ["BYTES element 0 is not UTF-8 text", "UINT8 tensor"]) {
+            _ = try TensorBytes.decode(jpeg[...], type: .string, count: 1)
+        }
+        let text: [UInt8] = [5, 0, 0, 0] + Array("héll".utf8)
+        #expect(try TensorBytes.decode(text[...], type: .string, count: 1) == .string(["héll"]))
     }
 }

@@ -19,7 +19,11 @@ public enum TensorBytes {
                 let length = Int(UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16 | UInt32(bytes[index + 3]) << 24)
                 index += 4
                 guard bytes.endIndex - index >= length else { throw fail("a BYTES element says \(length) bytes, but fewer are left") }
-                strings.append(String(decoding: bytes[index..<(index + length)], as: UTF8.self))
+                // Warden holds BYTES elements as text; replacing bad bytes would change the data silently.
+                guard let text = String(validating: bytes[index..<(index + length)], as: UTF8.self) else {
+                    throw fail("BYTES element \(strings.count) is not UTF-8 text; Warden carries BYTES as text, so send binary data (an image file) as a UINT8 tensor")
+                }
+                strings.append(text)
                 index += length
             }
             guard strings.count == count else { throw fail("holds \(strings.count) BYTES elements, but the shape needs \(count)") }
