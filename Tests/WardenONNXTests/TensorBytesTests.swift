@@ -27,7 +27,7 @@ import WardenTestSupport
     }
 
     @Test("sizes that do not add up and values the executor cannot hold are refused")
-    func refusals() {
+    func refusals() throws {
         expectWardenError(.invalidArgument, containing: "take 6") { _ = try TensorBytes.decode([0, 0, 0, 0][...], type: .int16, count: 3) }
         expectWardenError(.invalidArgument, containing: "beyond what the executor computes with") {
             _ = try TensorBytes.decode(bytes([UInt64.max]), type: .uint64, count: 1)
