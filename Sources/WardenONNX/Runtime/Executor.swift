@@ -4,7 +4,8 @@ import WardenCore
 /// Runs an ONNX model in Swift.
 ///
 /// Loading checks that every op is supported (listing the ones that are not
-/// in one error), reads the initializers once, fixes the node order, fuses
+/// in one error), reads the initializers once, fixes the node order, folds
+/// constant subgraphs into initializers (see `ConstantFolding`), fuses
 /// Conv + BatchNormalization + Relu and MatMul + bias + Relu (see
 /// `GraphFusion`) and packs constant weights for the GEMM.
 /// `run` is safe to call from many threads at once: it shares only immutable
@@ -21,7 +22,7 @@ public final class Executor: Sendable {
         /// Threads one `run` call may use inside an op (GEMM tiles, Conv blocks,
         /// large element-wise ops). 1 runs everything on the calling thread.
         public var threads: Int
-        /// Fold and fuse ops at load time (Conv + BatchNormalization + Relu, MatMul + Add + Relu, Gemm + Relu).
+        /// Fold constant subgraphs and fuse ops at load time (Conv + BatchNormalization + Relu, MatMul + Add + Relu, Gemm + Relu).
         public var fusion: Bool
 
         /// - Parameter threads: defaults to the number of active cores; values below 1 count as 1.
@@ -47,6 +48,8 @@ public final class Executor: Sendable {
     let steps: [Step]
     let initializers: [String: Tensor]
     let resolver: ExternalDataResolver
+    /// Nodes evaluated once at load time because all their inputs are constants.
+    let foldedNodes: Int
 
     /// An executor with the default options: as many threads as active cores, fusion on.
     /// - Throws: `.unsupportedOperator` naming every unsupported (domain, op, opset); model errors.
@@ -83,7 +86,14 @@ public final class Executor: Sendable {
         signature = try ONNXInspector.signature(graph, initializers: Set(tensors.keys), strict: true)
 
         let outputs = Set(graph.output.map(\.name))
-        var nodes = order.map { GraphFusion.Fused(node: graph.node[$0]) }
+        var ordered = order.map { graph.node[$0] }
+        if options.fusion {
+            // Every graph input stays computed, even one with a default initializer a caller may override.
+            (ordered, foldedNodes) = ConstantFolding.fold(ordered, constants: &tensors, keep: Set(graph.input.map(\.name)), opsets: opsets, resolver: resolver)
+        } else {
+            foldedNodes = 0
+        }
+        var nodes = ordered.map { GraphFusion.Fused(node: $0) }
         if options.fusion {
             nodes = GraphFusion.fuse(nodes, initializers: &tensors, outputs: outputs, protected: Set(signature.inputs.map(\.name)))
         }
