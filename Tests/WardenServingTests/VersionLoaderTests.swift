@@ -106,6 +106,11 @@ struct VersionLoaderTests {
         ])
         #expect(parsed.preferredBatchSizes == [4, 8])
         #expect(parsed.instances == 2)
+        #expect(parsed.intraOpThreads == nil)
+        #expect(try ServingSettings(card: ["intra_op_threads": .int(1)]).intraOpThreads == 1)
+        expectWardenError(.invalidCard, containing: "serving.intra_op_threads: must be a whole number ≥ 1") {
+            _ = try ServingSettings(card: ["intra_op_threads": .int(0)])
+        }
         expectWardenError(.invalidCard, containing: "serving.max_batch_sise: unknown setting") {
             _ = try ServingSettings(card: ["max_batch_sise": .int(4)])
         }

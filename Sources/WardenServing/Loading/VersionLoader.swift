@@ -96,8 +96,10 @@ public struct VersionLoader: Sendable {
         // 2. Parse, build, warm up.
         return try failing {
             let description = try ModelDescription(contentsOf: checkout)
-            let runtime = try PipelineRuntime.make(for: description, caps: sandboxCaps, model: model, version: version, metrics: metrics, logger: logger)
             let settings = try ServingSettings(card: description.card?.serving)
+            let runtime = try PipelineRuntime.make(
+                for: description, caps: sandboxCaps, threads: settings.intraOpThreads, model: model, version: version, metrics: metrics, logger: logger
+            )
             let contracts = try OutputContracts(card: description.card?.contracts, outputs: runtime.signature.outputs.map(\.name))
             let drift = try DriftMonitor.make(card: description.card?.drift, inputs: runtime.signature.inputs.map(\.name))
             do {

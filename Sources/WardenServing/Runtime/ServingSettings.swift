@@ -12,6 +12,7 @@ import WardenModel
 ///   max_queue_size: 1024                # requests waiting; more get 503 + Retry-After
 ///   instances: 1                        # inferences of this version that run at once
 ///   timeout_microseconds: 0             # default per-request timeout (0: none)
+///   intra_op_threads: 1                 # threads one inference uses inside its ops (default: the cores)
 /// ```
 public struct ServingSettings: Sendable, Hashable {
     public var maxBatchSize = 0
@@ -20,8 +21,10 @@ public struct ServingSettings: Sendable, Hashable {
     public var maxQueueSize = 1024
     public var instances = 1
     public var defaultTimeoutMicroseconds = 0
+    /// Threads one inference may use inside its ops (GEMM tiles, Conv blocks); nil: the active cores.
+    public var intraOpThreads: Int?
 
-    public static let keys = ["max_batch_size", "preferred_batch_sizes", "max_queue_delay_microseconds", "max_queue_size", "instances", "timeout_microseconds"]
+    public static let keys = ["max_batch_size", "preferred_batch_sizes", "max_queue_delay_microseconds", "max_queue_size", "instances", "timeout_microseconds", "intra_op_threads"]
 
     public init() {}
 
@@ -46,6 +49,7 @@ public struct ServingSettings: Sendable, Hashable {
             case "max_queue_size": maxQueueSize = try count(key, value, minimum: 1)
             case "instances": instances = try count(key, value, minimum: 1)
             case "timeout_microseconds": defaultTimeoutMicroseconds = try count(key, value, minimum: 0)
+            case "intra_op_threads": intraOpThreads = try count(key, value, minimum: 1)
             case "preferred_batch_sizes":
                 guard case .array(let sizes) = value else { throw fail(key, "must be a list of batch sizes, such as [8, 16]") }
                 preferredBatchSizes = try sizes.map { try count(key, $0, minimum: 1) }.sorted()
