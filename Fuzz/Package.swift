@@ -18,6 +18,14 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzSandbox",
+            dependencies: [
+                .product(name: "WardenSandbox", package: "warden"),
+                .product(name: "WardenONNX", package: "warden"),
+                .product(name: "WardenCore", package: "warden"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzModelCard",
             dependencies: [
                 .product(name: "WardenModel", package: "warden"),

@@ -110,11 +110,11 @@ struct PipelineServingTests {
         }
     }
 
-    @Test("a pipeline from the registry batches concurrent requests and hot-swaps to its next version")
+    @Test("a pipeline from the registry batches concurrent requests, and its next version goes live through a canary rollout")
     func registryPipeline() async throws {
         try await ServerHarness.run({ _ in }) { harness, client in
             // The iris-text pipeline with dynamic batching, published twice (the card's description changes: a patch).
-            func publish(_ version: String) async throws {
+            func publish(_ version: String, production: Bool) async throws {
                 let path = harness.directory.file("models/iris-text-\(version)")
                 try FileManager.default.copyItem(atPath: Self.fixtures + "/pipelines/iris-text/1", toPath: path)
                 try FileManager.default.removeItem(atPath: path + "/model.sig")
@@ -125,6 +125,7 @@ struct PipelineServingTests {
                 let body = try await harness.prepare(path, version: version, client: client)
                 let published = try await harness.publish("iris-text", body, client: client)
                 #expect(published.status == .created, "\(String(buffer: published.body))")
+                guard production else { return }
                 let alias = try await client.send(
                     uri: "/api/v1/models/iris-text/aliases/production", method: .put, headers: harness.headers(harness.adminToken),
                     body: ByteBuffer(string: #"{"version": "\#(version)"}"#)
@@ -136,7 +137,7 @@ struct PipelineServingTests {
                     String(buffer: try await client.send(uri: "/v2/models/iris-text/ready", method: .get).body).contains("\"version\":\"\(version)\"")
                 }
             }
-            try await publish("1.0.0")
+            try await publish("1.0.0", production: true)
             #expect(try await waitServing("1.0.0"))
 
             // Eight concurrent one-line requests, each answered with its own row.
@@ -156,10 +157,27 @@ struct PipelineServingTests {
                 #expect(answers[index] == (index % 2 == 0 ? ["versicolor", "setosa"] : ["setosa", "versicolor"]), "request \(index): \(answers[index] ?? [])")
             }
 
-            try await publish("1.0.1")
+            // 1.0.1 goes live through a canary rollout: 50 %, then 100 %, then production moves.
+            try await publish("1.0.1", production: false)
+            let started = try await client.send(
+                uri: "/api/v1/models/iris-text/rollout", method: .post, headers: harness.headers(harness.adminToken),
+                body: ByteBuffer(string: #"{"candidate": "1.0.1", "steps": [50, 100], "interval_seconds": 1, "min_requests": 5, "max_error_rate": 0.5}"#)
+            )
+            #expect(started.status == .created, "\(String(buffer: started.body))")
+            var versions: Set<String> = []
+            var failures = 0
+            var phase = ""
+            for _ in 0..<2000 where phase != "promoted" {
+                let response = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["5.1,3.5,1.4,0.2"]}]}"#)
+                if response.status == .ok, let version = try harness.json(response)["model_version"] as? String { versions.insert(version) } else { failures += 1 }
+                let status = try harness.json(try await client.send(uri: "/api/v1/models/iris-text/rollout", method: .get, headers: harness.headers(harness.adminToken)))
+                phase = status["phase"] as? String ?? ""
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(phase == "promoted")
+            #expect(failures == 0)
+            #expect(versions.contains("1.0.1"))
             #expect(try await waitServing("1.0.1"))
-            let after = try harness.json(try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["5.1,3.5,1.4,0.2"]}]}"#))
-            #expect(after["model_version"] as? String == "1.0.1")
         }
     }
 
