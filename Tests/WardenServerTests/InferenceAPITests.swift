@@ -149,11 +149,18 @@ struct InferenceAPITests {
                 ("binary bytes left over", Array(#"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"#.utf8) + [1, 2, 3], [:], .badRequest, "not valid JSON"),
                 ("header length past the body", Array(#"{"inputs":[]}"#.utf8), [HTTPField.Name("Inference-Header-Content-Length")!: "500"], .badRequest, "Inference-Header-Content-Length is 500"),
                 ("a body over the limit", Array(repeating: 32, count: 5000), [:], .contentTooLarge, "larger than 4096 bytes"),
+                // Shapes that claim 2^31 elements with nothing behind them cost nothing (found by FuzzSandbox:
+                // the claimed count was reserved up front, gigabytes per request).
+                ("a huge shape with no data", Array(#"{"inputs":[{"name":"input","shape":[2147483647,1],"datatype":"FP32","data":[]}]}"#.utf8), [:], .badRequest, "holds 0 elements, but the shape needs 2147483647"),
+                ("a huge BYTES shape with no bytes", Array(#"{"inputs":[{"name":"input","shape":[2147483647],"datatype":"BYTES","parameters":{"binary_data_size":0}}]}"#.utf8), [:], .badRequest, "holds 0 BYTES elements, but the shape needs 2147483647"),
             ]
             for (what, body, headers, status, message) in cases {
                 var fields = headers
                 if what == "binary sizes that do not add up" {
                     fields[HTTPField.Name("Inference-Header-Content-Length")!] = String(body.count - 12)
+                }
+                if what == "a huge BYTES shape with no bytes" {
+                    fields[HTTPField.Name("Inference-Header-Content-Length")!] = String(body.count)
                 }
                 let response = try await post(client, "/v2/models/iris/infer", body, headers: fields)
                 #expect(response.status == status, "\(what): \(String(buffer: response.body))")

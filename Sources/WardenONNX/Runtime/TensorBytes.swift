@@ -12,7 +12,8 @@ public enum TensorBytes {
         func fail(_ why: String) -> WardenError { WardenError(.invalidArgument, why) }
         if type == .string {
             var strings: [String] = []
-            strings.reserveCapacity(count)
+            // Each element takes at least its 4-byte length: the bytes bound the count, not the claimed shape.
+            strings.reserveCapacity(min(count, bytes.count / 4))
             var index = bytes.startIndex
             while index < bytes.endIndex {
                 guard bytes.endIndex - index >= 4 else { throw fail("a BYTES element's 4-byte length is cut off") }
@@ -30,8 +31,9 @@ public enum TensorBytes {
             return .string(strings)
         }
         guard let width = type.byteWidth else { throw fail("\(type.rawValue) has no binary layout") }
-        guard bytes.count == count * width else {
-            throw fail("binary_data_size is \(bytes.count) bytes, but \(count) \(type.rawValue) elements take \(count * width)")
+        let (needed, overflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow, bytes.count == needed else {
+            throw fail("binary_data_size is \(bytes.count) bytes, but \(count) \(type.rawValue) elements take \(overflow ? "more than \(Int.max)" : "\(needed)")")
         }
         func load<T>(_: T.Type) -> [T] {
             Array(unsafeUninitializedCapacity: count) { buffer, initialized in

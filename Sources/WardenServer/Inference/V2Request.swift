@@ -124,8 +124,9 @@ struct V2Request {
 
     /// `data` as JSON: flat or nested arrays, checked against the shape's element count.
     static func decode(_ field: InferenceField, type: TensorDataType, count: Int) throws -> Tensor.Storage {
+        // Not reserved from `count`: the shape is the client's claim, and a claim of 2^31
+        // elements must cost nothing until the data is there to back it.
         var flat: [InferenceJSON] = []
-        flat.reserveCapacity(count)
         func flatten(_ value: InferenceJSON) {
             if case .array(let values) = value {
                 for element in values { flatten(element) }
