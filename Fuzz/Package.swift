@@ -26,6 +26,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzV2Request",
+            dependencies: [
+                .product(name: "WardenServer", package: "warden"),
+                .product(name: "WardenCore", package: "warden"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzModelCard",
             dependencies: [
                 .product(name: "WardenModel", package: "warden"),

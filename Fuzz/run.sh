@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets and runs each for SECONDS (default 60).
 #
-#   Fuzz/run.sh [SECONDS] [TARGET...]      TARGET: FuzzONNX, FuzzModelCard, FuzzSandbox (default: all)
+#   Fuzz/run.sh [SECONDS] [TARGET...]      TARGET: FuzzONNX, FuzzModelCard, FuzzSandbox, FuzzV2Request (default: all)
 #
 # Each target fuzzes a temporary copy of Fuzz/Corpus/<name>/, so the committed seed
 # corpus never grows. Crash, timeout and OOM inputs go to Fuzz/out/ (git-ignored), and so
@@ -17,7 +17,7 @@ set -euo pipefail
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -eq 0 ]] && targets=(FuzzONNX FuzzModelCard FuzzSandbox)
+[[ ${#targets[@]} -eq 0 ]] && targets=(FuzzONNX FuzzModelCard FuzzSandbox FuzzV2Request)
 nice_level=${NICE:-10}
 jobs=${JOBS:-1}
 read -r -a extra <<<"${FUZZ_ARGS:-}"
@@ -45,6 +45,7 @@ for target in "${targets[@]}"; do
         FuzzONNX) corpus=onnx dict=onnx.dict ;;
         FuzzModelCard) corpus=card dict=card.dict ;;
         FuzzSandbox) corpus=sandbox dict=sandbox.dict ;;
+        FuzzV2Request) corpus=v2 dict=v2.dict ;;
         *) echo "unknown target '$target'" >&2; exit 2 ;;
     esac
     # The model is fed as "fuzz.onnx", so external data resolves against the working
