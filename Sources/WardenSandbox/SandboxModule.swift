@@ -157,6 +157,7 @@ public struct SandboxModule: Sendable {
             guard start + length <= memory.byteCount else {
                 throw WardenError(.wasmABIViolation, "\(what) answered with bytes \(start)..<\(start + length), which run past the end of its memory (\(memory.byteCount) bytes)")
             }
+            guard length > 0 else { return [] }
             return memory.withUnsafeBufferPointer(offset: UInt(start), count: length) { [UInt8]($0) }
         }
         do {
@@ -224,6 +225,7 @@ public struct SandboxModule: Sendable {
                 Int(start) + Int(count) <= memory.byteCount
             else { return "<the text is out of the module's memory>" }
             let shown = min(Int(count), limit)
+            guard shown > 0 else { return "" }
             return memory.withUnsafeBufferPointer(offset: UInt(start), count: shown) { String(decoding: $0, as: UTF8.self) }
         }
         var imports = Imports()
@@ -288,7 +290,7 @@ final class InstancePool: @unchecked Sendable {
             self.instance = instance
             self.memory = memory
             self.rejection = rejection
-            snapshot = keepsSnapshot ? memory.withUnsafeBufferPointer(offset: 0, count: memory.byteCount) { [UInt8]($0) } : []
+            snapshot = keepsSnapshot && memory.byteCount > 0 ? memory.withUnsafeBufferPointer(offset: 0, count: memory.byteCount) { [UInt8]($0) } : []
             globals = keepsSnapshot ? instance.exports.compactMap { _, value in
                 if case .global(let global) = value { (global, global.value) } else { nil }
             } : []
@@ -297,8 +299,10 @@ final class InstancePool: @unchecked Sendable {
         /// Back to the state instantiation left, or false when that cannot be done.
         func reset() -> Bool {
             guard memory.byteCount == snapshot.count else { return false }
-            memory.withUnsafeMutableBufferPointer(offset: 0, count: snapshot.count) { buffer in
-                snapshot.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            if !snapshot.isEmpty {
+                memory.withUnsafeMutableBufferPointer(offset: 0, count: snapshot.count) { buffer in
+                    snapshot.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                }
             }
             for (global, value) in globals { try? global.assign(value) }
             return true

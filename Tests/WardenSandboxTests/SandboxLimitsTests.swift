@@ -157,5 +157,15 @@ import WardenTestSupport
         expectWardenError(.wasmOutOfFuel, containing: "ran out of fuel") { _ = try loop.call([]) }
         expectWardenError(.wasmOutOfFuel, containing: "ran out of fuel") { _ = try loop.call([]) }
     }
+
+    @Test func aModuleWhoseMemoryStartsEmptyLoadsAndRuns() throws {
+        for reuse in [true, false] {
+            var limits = SandboxLimits.defaults
+            limits.reuseInstances = reuse
+            let module = try Self.module("empty-memory", limits: limits)
+            #expect(try module.call([Self.features]) == [Self.features])
+            #expect(try module.call([Self.features]) == [Self.features])
+        }
+    }
 }
 
