@@ -17,10 +17,34 @@ enum ElementwiseKernels {
                     case "Add": { $0 &+ $1 }
                     case "Sub": { $0 &- $1 }
                     case "Mul": { $0 &* $1 }
-                    default: { $1 == 0 ? 0 : $0 / $1 }
+                    default: { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }
                     }
                     let (shape, values) = try broadcast(a.int64s, a.shape, b.int64s, b.shape, op: context.name, integer)
                     return [Tensor(shape: shape, int64s: values)]
+                }
+                // float64 and int32 stay in their type, as ONNX says (float32 is the fast path below).
+                switch (a.storage, b.storage) {
+                case (.double(let x), .double(let y)):
+                    let real: @Sendable (Double, Double) -> Double = switch op {
+                    case "Add": { $0 + $1 }
+                    case "Sub": { $0 - $1 }
+                    case "Mul": { $0 * $1 }
+                    case "Div": { $0 / $1 }
+                    default: { Foundation.pow($0, $1) }
+                    }
+                    let (shape, values) = try broadcast(x, a.shape, y, b.shape, op: context.name, real)
+                    return [Tensor(shape: shape, storage: .double(values))]
+                case (.int32(let x), .int32(let y)) where op != "Pow":
+                    let integer: @Sendable (Int32, Int32) -> Int32 = switch op {
+                    case "Add": { $0 &+ $1 }
+                    case "Sub": { $0 &- $1 }
+                    case "Mul": { $0 &* $1 }
+                    default: { $1 == 0 ? 0 : $0.dividedReportingOverflow(by: $1).partialValue }
+                    }
+                    let (shape, values) = try broadcast(x, a.shape, y, b.shape, op: context.name, integer)
+                    return [Tensor(shape: shape, storage: .int32(values))]
+                default:
+                    break
                 }
                 if let operation = Vectorized.Operation(op), let result = Vectorized.binary(operation, a, b, threads: context.threads) { return [result] }
                 let (shape, values) = try broadcast(a.floats, a.shape, b.floats, b.shape, op: context.name, function)

@@ -4,7 +4,7 @@ Run from this directory: python3 vendor.py   (needs the `onnx` PyPI package).
 Scans onnx/backend/test/data/{simple,pytorch-operator,pytorch-converted} in the
 installed onnx package. A case is *supported* when every node's (domain, op) is
 in SUPPORTED below (the executor's kernel table, Sources/WardenONNX/Runtime)
-and its tensors are float32/int64/bool; those cases are copied here with
+and its tensors are float32/float64/int64/bool; those cases are copied here with
 model.onnx and test_data_set_*/ (input_*.pb, output_*.pb). It writes
 summary.json with the totals, which docs/onnx-conformance.md reports.
 `swift test` runs the copied cases; it never needs Python.
@@ -30,7 +30,7 @@ SUPPORTED = {
 }
 # Ops limited to some spatial ranks (none now: Conv runs on 1-D, 2-D and 3-D inputs).
 PLANAR_ONLY = set()
-TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
+TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
 SUITES = ["simple", "pytorch-operator", "pytorch-converted"]
 
 root = os.path.join(os.path.dirname(onnx.__file__), "backend", "test", "data")

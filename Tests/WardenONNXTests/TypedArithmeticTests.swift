@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenONNX
+
+/// Add, Sub, Mul, Div and Pow keep float64 and int32 in their types, and integer
+/// division never traps (x / 0 is 0, Int.min / -1 wraps) whatever a request sends.
+@Suite struct TypedArithmeticTests {
+    static func executor(_ op: String, type: Int32) throws -> Executor {
+        var graph = Onnx_GraphProto()
+        graph.name = "typed"
+        graph.input = ["a", "b"].map { name in
+            var value = Onnx_ValueInfoProto()
+            value.name = name
+            value.type.tensorType.elemType = type
+            var dim = Onnx_TensorShapeProto.Dimension()
+            dim.dimValue = 3
+            value.type.tensorType.shape.dim = [dim]
+            return value
+        }
+        var node = Onnx_NodeProto()
+        node.opType = op
+        node.input = ["a", "b"]
+        node.output = ["y"]
+        graph.node = [node]
+        var y = Onnx_ValueInfoProto()
+        y.name = "y"
+        y.type.tensorType.elemType = type
+        graph.output = [y]
+        var proto = Onnx_ModelProto()
+        proto.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        proto.opsetImport = [opset]
+        proto.graph = graph
+        return try Executor(model: ONNXModel(serialized: try proto.serializedData(), path: "\(op).onnx"), options: .init(threads: 1))
+    }
+
+    @Test func float64StaysFloat64() throws {
+        let a = Tensor(shape: [3], storage: .double([0.1, 1e300, 2]))
+        let b = Tensor(shape: [3], storage: .double([0.2, 1e300, 0.5]))
+        // 0.1 + 0.2 in double is not what float32 would give; 1e300 overflows float32.
+        #expect(try Self.executor("Add", type: 11).run(["a": a, "b": b])["y"] == Tensor(shape: [3], storage: .double([0.1 + 0.2, 2e300, 2.5])))
+        #expect(try Self.executor("Mul", type: 11).run(["a": a, "b": b])["y"] == Tensor(shape: [3], storage: .double([0.1 * 0.2, .infinity, 1])))
+        #expect(try Self.executor("Pow", type: 11).run(["a": a, "b": b])["y"] == Tensor(shape: [3], storage: .double([Foundation.pow(0.1, 0.2), .infinity, Foundation.pow(2, 0.5)])))
+    }
+
+    @Test func integerDivisionNeverTraps() throws {
+        let a32 = Tensor(shape: [3], storage: .int32([7, Int32.min, 5]))
+        let b32 = Tensor(shape: [3], storage: .int32([2, -1, 0]))
+        #expect(try Self.executor("Div", type: 6).run(["a": a32, "b": b32])["y"] == Tensor(shape: [3], storage: .int32([3, Int32.min, 0])))
+        #expect(try Self.executor("Add", type: 6).run(["a": a32, "b": b32])["y"] == Tensor(shape: [3], storage: .int32([9, Int32.max, 5])))
+        let a64 = Tensor(shape: [3], int64s: [-7, Int64.min, 5])
+        let b64 = Tensor(shape: [3], int64s: [2, -1, 0])
+        #expect(try Self.executor("Div", type: 7).run(["a": a64, "b": b64])["y"] == Tensor(shape: [3], int64s: [-3, Int64.min, 0]))
+    }
+}
