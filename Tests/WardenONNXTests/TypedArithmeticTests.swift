@@ -1,26 +1,29 @@
 import Foundation
 import Testing
 import WardenCore
+import WardenTestSupport
 @testable import WardenONNX
 
 /// Add, Sub, Mul, Div and Pow keep float64 and int32 in their types, and integer
 /// division never traps (x / 0 is 0, Int.min / -1 wraps) whatever a request sends.
 @Suite struct TypedArithmeticTests {
-    static func executor(_ op: String, type: Int32) throws -> Executor {
+    static func executor(_ op: String, type: Int32, inputs: [String] = ["a", "b"], dims: [Int64] = [3]) throws -> Executor {
         var graph = Onnx_GraphProto()
         graph.name = "typed"
-        graph.input = ["a", "b"].map { name in
+        graph.input = inputs.map { name in
             var value = Onnx_ValueInfoProto()
             value.name = name
             value.type.tensorType.elemType = type
-            var dim = Onnx_TensorShapeProto.Dimension()
-            dim.dimValue = 3
-            value.type.tensorType.shape.dim = [dim]
+            value.type.tensorType.shape.dim = dims.map { size in
+                var dim = Onnx_TensorShapeProto.Dimension()
+                dim.dimValue = size
+                return dim
+            }
             return value
         }
         var node = Onnx_NodeProto()
         node.opType = op
-        node.input = ["a", "b"]
+        node.input = inputs
         node.output = ["y"]
         graph.node = [node]
         var y = Onnx_ValueInfoProto()
@@ -54,4 +57,29 @@ import WardenCore
         let b64 = Tensor(shape: [3], int64s: [2, -1, 0])
         #expect(try Self.executor("Div", type: 7).run(["a": a64, "b": b64])["y"] == Tensor(shape: [3], int64s: [-3, Int64.min, 0]))
     }
+
+    @Test func rangeRefusesWhatItCannotHoldInsteadOfTrapping() throws {
+        let range = try Self.executor("Range", type: 7, inputs: ["start", "limit", "delta"], dims: [])
+        func run(_ s: Int64, _ l: Int64, _ d: Int64) throws -> Tensor? {
+            try range.run(["start": Tensor(shape: [], int64s: [s]), "limit": Tensor(shape: [], int64s: [l]), "delta": Tensor(shape: [], int64s: [d])])["y"]
+        }
+        #expect(try run(1, 10, 3) == Tensor(shape: [3], int64s: [1, 4, 7]))
+        #expect(try run(10, 1, 3) == Tensor(shape: [0], int64s: []))
+        #expect(try run(5, -4, -3) == Tensor(shape: [3], int64s: [5, 2, -1]))
+        // The span overflowed Int64 and trapped; a count of 2^40 was allocated.
+        expectWardenError(.invalidArgument, containing: "too many elements") { _ = try run(Int64.min, Int64.max, 1) }
+        expectWardenError(.invalidArgument, containing: "too many elements") { _ = try run(0, 1 << 40, 1) }
+        expectWardenError(.invalidArgument, containing: "delta is 0") { _ = try run(0, 1, 0) }
+
+        let floats = try Self.executor("Range", type: 1, inputs: ["start", "limit", "delta"], dims: [])
+        func runFloat(_ s: Float, _ l: Float, _ d: Float) throws -> Tensor? {
+            try floats.run(["start": Tensor(shape: [], floats: [s]), "limit": Tensor(shape: [], floats: [l]), "delta": Tensor(shape: [], floats: [d])])["y"]
+        }
+        #expect(try runFloat(0, 1, 0.25) == Tensor(shape: [4], floats: [0, 0.25, 0.5, 0.75]))
+        // Int(Float.infinity) trapped.
+        expectWardenError(.invalidArgument, containing: "too many elements") { _ = try runFloat(0, .infinity, 1) }
+        expectWardenError(.invalidArgument, containing: "too many elements") { _ = try runFloat(0, .nan, 1) }
+        #expect(try runFloat(0, -.infinity, 1) == Tensor(shape: [0], floats: []))
+    }
 }
+

@@ -18,17 +18,26 @@ enum IndexingKernels {
         }
         table["Range"] = { context, inputs in
             let start = try context.input(inputs, 0), limit = try context.input(inputs, 1), delta = try context.input(inputs, 2)
+            guard start.elementCount == 1, limit.elementCount == 1, delta.elementCount == 1 else {
+                throw context.fail("start, limit and delta must be scalars; got shapes \(start.shapeDescription), \(limit.shapeDescription), \(delta.shapeDescription)")
+            }
+            // max(ceil((limit - start) / delta), 0) elements, counted in Double so no operand can overflow it.
+            func count(_ s: Double, _ l: Double, _ d: Double) throws -> Int {
+                guard d != 0 else { throw context.fail("delta is 0") }
+                let elements = ((l - s) / d).rounded(.up)
+                guard !elements.isNaN, elements < Double(1 << 28) else {
+                    throw context.fail("the range from \(s) to \(l) by \(d) has too many elements (at most \(1 << 28))")
+                }
+                return elements > 0 ? Int(elements) : 0
+            }
             if case .int64 = start.storage {
                 let (s, l, d) = (start.int64s[0], limit.int64s[0], delta.int64s[0])
-                guard d != 0 else { throw context.fail("delta is 0") }
-                let count = max(0, Int(((l - s) + d - (d > 0 ? 1 : -1)) / d))
-                return [Tensor(shape: [count], int64s: (0..<count).map { s + Int64($0) * d })]
+                let elements = try count(Double(s), Double(l), Double(d))
+                return [Tensor(shape: [elements], int64s: (0..<elements).map { s &+ Int64($0) &* d })]
             }
             let (s, l, d) = (start.floats[0], limit.floats[0], delta.floats[0])
-            guard d != 0 else { throw context.fail("delta is 0") }
-            let count = max(0, Int(((l - s) / d).rounded(.up)))
-            guard count < 1 << 28 else { throw context.fail("the range has too many elements") }
-            return [Tensor(shape: [count], floats: (0..<count).map { s + Float($0) * d })]
+            let elements = try count(Double(s), Double(l), Double(d))
+            return [Tensor(shape: [elements], floats: (0..<elements).map { s + Float($0) * d })]
         }
         table["Gather"] = { context, inputs in
             let data = try context.input(inputs, 0)
