@@ -81,5 +81,35 @@ import WardenTestSupport
         expectWardenError(.invalidArgument, containing: "too many elements") { _ = try runFloat(0, .nan, 1) }
         #expect(try runFloat(0, -.infinity, 1) == Tensor(shape: [0], floats: []))
     }
+
+    @Test func castingFloatsBeyondInt64Saturates() throws {
+        var proto = Onnx_ModelProto()
+        proto.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        proto.opsetImport = [opset]
+        var x = Onnx_ValueInfoProto()
+        x.name = "x"
+        x.type.tensorType.elemType = 1
+        proto.graph.input = [x]
+        var node = Onnx_NodeProto()
+        node.opType = "Cast"
+        node.input = ["x"]
+        node.output = ["y"]
+        var to = Onnx_AttributeProto()
+        to.name = "to"
+        to.type = .int
+        to.i = 7
+        node.attribute = [to]
+        proto.graph.node = [node]
+        var y = Onnx_ValueInfoProto()
+        y.name = "y"
+        y.type.tensorType.elemType = 7
+        proto.graph.output = [y]
+        let cast = try Executor(model: ONNXModel(serialized: try proto.serializedData(), path: "cast.onnx"), options: .init(threads: 1))
+        // Int64(1e30) trapped: a request could stop the server.
+        let input = Tensor(shape: [6], floats: [1e30, -1e30, .infinity, .nan, -2.7, 9.2233715e18])
+        #expect(try cast.run(["x": input])["y"] == Tensor(shape: [6], int64s: [.max, .min, .max, 0, -2, 9_223_371_487_098_961_920]))
+    }
 }
 

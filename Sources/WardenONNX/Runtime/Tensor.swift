@@ -60,8 +60,8 @@ public struct Tensor: Sendable, Equatable {
     /// The values as Int64 (truncating floats toward zero, as Cast does).
     public var int64s: [Int64] {
         switch storage {
-        case .float(let values): values.map { $0.isFinite ? Int64($0) : 0 }
-        case .double(let values): values.map { $0.isFinite ? Int64($0) : 0 }
+        case .float(let values): values.map { Tensor.int64(saturating: Double($0)) }
+        case .double(let values): values.map(Tensor.int64(saturating:))
         case .int64(let values): values
         case .int32(let values): values.map(Int64.init)
         case .int8(let values): values.map(Int64.init)
@@ -69,6 +69,15 @@ public struct Tensor: Sendable, Equatable {
         case .bool(let values): values.map { $0 ? 1 : 0 }
         case .string: []
         }
+    }
+
+    /// A float truncated toward zero as Cast does, with what no Int64 can hold saturated
+    /// (±2^63 and beyond) and NaN as 0, so no value in a request can trap the conversion.
+    static func int64(saturating value: Double) -> Int64 {
+        guard !value.isNaN else { return 0 }
+        if value >= 9_223_372_036_854_775_808.0 { return .max }
+        if value <= -9_223_372_036_854_775_808.0 { return .min }
+        return Int64(value)
     }
 
     public var shapeDescription: String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }

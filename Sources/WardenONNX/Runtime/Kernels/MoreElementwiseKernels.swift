@@ -97,7 +97,7 @@ enum MoreElementwiseKernels {
             let ys = try expand(y.floats, y.shape, to: shape, op: context.name)
             let result = (0..<chosen.count).map { chosen[$0] != 0 ? xs[$0] : ys[$0] }
             let finalShape = shape
-            if case .int64 = x.storage { return [Tensor(shape: finalShape, int64s: result.map { Int64($0) })] }
+            if case .int64 = x.storage { return [Tensor(shape: finalShape, int64s: result.map { Tensor.int64(saturating: Double($0)) })] }
             return [Tensor(shape: finalShape, floats: result)]
         }
     }
