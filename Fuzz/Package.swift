@@ -33,6 +33,13 @@ let package = Package(
             ]
         ),
         .executableTarget(
+            name: "FuzzExecute",
+            dependencies: [
+                .product(name: "WardenONNX", package: "warden"),
+                .product(name: "WardenCore", package: "warden"),
+            ]
+        ),
+        .executableTarget(
             name: "FuzzModelCard",
             dependencies: [
                 .product(name: "WardenModel", package: "warden"),

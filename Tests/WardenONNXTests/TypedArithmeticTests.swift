@@ -111,5 +111,18 @@ import WardenTestSupport
         let input = Tensor(shape: [6], floats: [1e30, -1e30, .infinity, .nan, -2.7, 9.2233715e18])
         #expect(try cast.run(["x": input])["y"] == Tensor(shape: [6], int64s: [.max, .min, .max, 0, -2, 9_223_371_487_098_961_920]))
     }
+
+    @Test func shapesFromARequestCannotAskForTerabytes() throws {
+        // Found by FuzzExecute: Expand's target shape came from an input and was allocated as asked.
+        let expand = try Self.executor("Expand", type: 7, inputs: ["a", "b"], dims: [1])
+        let one = Tensor(shape: [1], int64s: [7])
+        #expect(try expand.run(["a": one, "b": Tensor(shape: [1], int64s: [3])])["y"] == Tensor(shape: [3], int64s: [7, 7, 7]))
+        expectWardenError(.invalidArgument, containing: "more than 268435456 elements") {
+            _ = try expand.run(["a": one, "b": Tensor(shape: [1], int64s: [1 << 40])])
+        }
+        expectWardenError(.invalidArgument, containing: "negative dim") {
+            _ = try expand.run(["a": one, "b": Tensor(shape: [1], int64s: [-5])])
+        }
+    }
 }
 

@@ -113,12 +113,21 @@ enum Shape {
         let rank = max(a.count, b.count)
         let pa = Array(repeating: 1, count: rank - a.count) + a
         let pb = Array(repeating: 1, count: rank - b.count) + b
-        return try (0..<rank).map { axis in
+        let shape = try (0..<rank).map { axis in
             if pa[axis] == pb[axis] || pb[axis] == 1 { return pa[axis] }
             if pa[axis] == 1 { return pb[axis] }
             throw ExecutionError.shape(op, "cannot broadcast \(a) with \(b)")
         }
+        // A shape can come from a request (Expand's target): refuse what no buffer should hold.
+        guard let count = count(shape), count <= maximumElements else {
+            throw ExecutionError.shape(op, "broadcasting \(a) with \(b) gives \(shape), which has a negative dim or more than \(maximumElements) elements")
+        }
+        return shape
     }
+
+    /// The most elements a tensor computed at run time may have (1 GiB of float32): shapes
+    /// that requests can steer (Expand, ConstantOfShape, Tile, Range, Pad) are held to it.
+    static let maximumElements = 1 << 28
 
     /// Normalizes a possibly negative axis for a tensor of `rank`.
     static func axis(_ axis: Int, rank: Int, op: String) throws -> Int {

@@ -8,7 +8,9 @@ enum IndexingKernels {
         table["Size"] = { context, inputs in [Tensor(shape: [], int64s: [Int64(try context.input(inputs, 0).elementCount)])] }
         table["ConstantOfShape"] = { context, inputs in
             let shape = try context.input(inputs, 0).int64s.map(Int.init)
-            guard let count = Shape.count(shape) else { throw context.fail("shape \(shape) is invalid or too large") }
+            guard let count = Shape.count(shape), count <= Shape.maximumElements else {
+                throw context.fail("shape \(shape) is invalid or too large: it has a negative dim or more than \(Shape.maximumElements) elements")
+            }
             if let value = context.attribute("value") {
                 let fill = try TensorDecoding.tensor(value.t, resolver: context.resolver)
                 if case .int64(let v) = fill.storage { return [Tensor(shape: shape, int64s: Array(repeating: v.first ?? 0, count: count))] }
