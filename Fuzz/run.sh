@@ -81,7 +81,7 @@ for target in "${targets[@]}"; do
         args=(-jobs="$jobs" -workers="$jobs" "${args[@]}")
     fi
     set +e
-    (cd "$work" && nice -n "$nice_level" "$bin/$target" "${args[@]}") >"$log" 2>&1
+    (cd "$work" && ASAN_OPTIONS="detect_leaks=$leaks${ASAN_OPTIONS:+:$ASAN_OPTIONS}" nice -n "$nice_level" "$bin/$target" "${args[@]}") >"$log" 2>&1
     rc=$?
     set -e
     # With JOBS > 1, libFuzzer writes each worker's log to fuzz-N.log in its directory.
