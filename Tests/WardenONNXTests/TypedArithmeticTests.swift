@@ -16,7 +16,7 @@ import WardenTestSupport
             value.type.tensorType.elemType = type
             value.type.tensorType.shape.dim = dims.map { size in
                 var dim = Onnx_TensorShapeProto.Dimension()
-                dim.dimValue = size
+                if size < 0 { dim.dimParam = "n" } else { dim.dimValue = size }  // -1: dynamic
                 return dim
             }
             return value
@@ -123,6 +123,20 @@ import WardenTestSupport
         expectWardenError(.invalidArgument, containing: "negative dim") {
             _ = try expand.run(["a": one, "b": Tensor(shape: [1], int64s: [-5])])
         }
+    }
+
+    @Test func sliceStepsAtTheInt64LimitsTakeOneElement() throws {
+        let slice = try Self.executor("Slice", type: 7, inputs: ["data", "starts", "ends", "axes", "steps"], dims: [-1])
+        func run(_ start: Int64, _ end: Int64, _ step: Int64, over values: [Int64]) throws -> Tensor? {
+            try slice.run([
+                "data": Tensor(shape: [values.count], int64s: values), "starts": Tensor(shape: [1], int64s: [start]),
+                "ends": Tensor(shape: [1], int64s: [end]), "axes": Tensor(shape: [1], int64s: [0]), "steps": Tensor(shape: [1], int64s: [step]),
+            ])["y"]
+        }
+        // (e - s + step - 1) and -step overflowed and trapped.
+        #expect(try run(0, 10, .max, over: [1, 2, 3, 4]) == Tensor(shape: [1], int64s: [1]))
+        #expect(try run(-1, .min, .min, over: [1, 2, 3, 4]) == Tensor(shape: [1], int64s: [4]))
+        #expect(try run(1, .max, 2, over: [1, 2, 3, 4]) == Tensor(shape: [2], int64s: [2, 4]))
     }
 }
 

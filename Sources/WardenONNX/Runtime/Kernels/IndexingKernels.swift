@@ -70,7 +70,7 @@ enum IndexingKernels {
                 starts = try context.input(inputs, 1).int64s.map { Int(clamping: $0) }
                 ends = try context.input(inputs, 2).int64s.map { Int(clamping: $0) }
                 axes = inputs.count > 3 ? inputs[3]?.int64s.map { Int($0) } ?? Array(0..<starts.count) : Array(0..<starts.count)
-                steps = inputs.count > 4 ? inputs[4]?.int64s.map { Int($0) } ?? Array(repeating: 1, count: starts.count) : Array(repeating: 1, count: starts.count)
+                steps = inputs.count > 4 ? inputs[4]?.int64s.map { Int(clamping: $0) } ?? Array(repeating: 1, count: starts.count) : Array(repeating: 1, count: starts.count)
             } else {
                 starts = context.ints("starts") ?? []
                 ends = context.ints("ends") ?? []
@@ -82,7 +82,9 @@ enum IndexingKernels {
             for (i, rawAxis) in axes.enumerated() {
                 let axis = try Shape.axis(rawAxis, rank: rank, op: context.name)
                 let dim = data.shape[axis]
-                let step = steps[i]
+                // A step larger than any dim takes one element either way; bounding it keeps
+                // the arithmetic below from overflowing on steps a request can carry (±2^63).
+                let step = min(max(steps[i], -(1 << 40)), 1 << 40)
                 guard step != 0 else { throw context.fail("a step is 0") }
                 func clamp(_ value: Int, _ low: Int, _ high: Int) -> Int { min(max(value, low), high) }
                 var s = starts[i] < 0 ? starts[i] + dim : starts[i]
