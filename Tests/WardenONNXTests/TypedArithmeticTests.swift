@@ -138,5 +138,13 @@ import WardenTestSupport
         #expect(try run(-1, .min, .min, over: [1, 2, 3, 4]) == Tensor(shape: [1], int64s: [4]))
         #expect(try run(1, .max, 2, over: [1, 2, 3, 4]) == Tensor(shape: [2], int64s: [2, 4]))
     }
+
+    @Test func tileRepeatsThatOverflowAreRefused() throws {
+        let tile = try Self.executor("Tile", type: 7, inputs: ["a", "b"], dims: [-1])
+        let a = Tensor(shape: [2], int64s: [1, 2])
+        #expect(try tile.run(["a": a, "b": Tensor(shape: [1], int64s: [2])])["y"] == Tensor(shape: [4], int64s: [1, 2, 1, 2]))
+        // 2 × Int64.max overflowed and trapped before the size check.
+        expectWardenError(.invalidArgument, containing: "too large") { _ = try tile.run(["a": a, "b": Tensor(shape: [1], int64s: [.max])]) }
+    }
 }
 

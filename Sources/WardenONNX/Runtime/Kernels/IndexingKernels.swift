@@ -122,8 +122,10 @@ enum IndexingKernels {
             let x = try context.input(inputs, 0)
             let repeats = try context.input(inputs, 1).int64s.map(Int.init)
             guard repeats.count == x.shape.count, repeats.allSatisfy({ $0 >= 0 }) else { throw context.fail("repeats \(repeats) do not fit \(x.shapeDescription)") }
-            let shape = zip(x.shape, repeats).map(*)
-            guard let total = Shape.count(shape), total < 1 << 28 else { throw context.fail("the tiled tensor is too large") }
+            // Repeats can come from a request: multiply without trapping, then hold the size to the cap.
+            let products = zip(x.shape, repeats).map { $0.multipliedReportingOverflow(by: $1) }
+            let shape = products.map(\.partialValue)
+            guard !products.contains(where: \.overflow), let total = Shape.count(shape), total < 1 << 28 else { throw context.fail("the tiled tensor is too large") }
             let inStrides = Shape.strides(x.shape)
             var sources: [Int] = []
             var index = Array(repeating: 0, count: shape.count)
