@@ -146,5 +146,15 @@ import WardenTestSupport
         // 2 × Int64.max overflowed and trapped before the size check.
         expectWardenError(.invalidArgument, containing: "too large") { _ = try tile.run(["a": a, "b": Tensor(shape: [1], int64s: [.max])]) }
     }
+
+    @Test func reshapeDimsWhoseProductOverflowsAreRefused() throws {
+        let reshape = try Self.executor("Reshape", type: 7, inputs: ["a", "b"], dims: [-1])
+        let a = Tensor(shape: [4], int64s: [1, 2, 3, 4])
+        #expect(try reshape.run(["a": a, "b": Tensor(shape: [2], int64s: [-1, 2])])["y"] == Tensor(shape: [2, 2], int64s: [1, 2, 3, 4]))
+        // The product of the known dims overflowed and trapped.
+        expectWardenError(.invalidArgument, containing: "cannot reshape") {
+            _ = try reshape.run(["a": a, "b": Tensor(shape: [3], int64s: [-1, 1 << 40, 1 << 40])])
+        }
+    }
 }
 

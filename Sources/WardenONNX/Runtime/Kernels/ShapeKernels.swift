@@ -12,8 +12,8 @@ enum ShapeKernels {
             let unknown = shape.indices.filter { shape[$0] == -1 }
             guard unknown.count <= 1, shape.allSatisfy({ $0 >= -1 }) else { throw context.fail("cannot reshape \(x.shapeDescription) to \(requested)") }
             if let axis = unknown.first {
-                let known = shape.enumerated().filter { $0.offset != axis }.map(\.element).reduce(1, *)
-                guard known > 0, x.elementCount % known == 0 else { throw context.fail("cannot reshape \(x.shapeDescription) to \(requested)") }
+                // The requested dims can come from a request: a product that overflows is refused, not trapped on.
+                guard let known = Shape.count(shape.enumerated().filter { $0.offset != axis }.map(\.element)), known > 0, x.elementCount % known == 0 else { throw context.fail("cannot reshape \(x.shapeDescription) to \(requested)") }
                 shape[axis] = x.elementCount / known
             }
             guard Shape.count(shape) == x.elementCount else { throw context.fail("cannot reshape \(x.shapeDescription) (\(x.elementCount) elements) to \(requested)") }
