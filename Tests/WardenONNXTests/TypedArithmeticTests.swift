@@ -156,5 +156,15 @@ import WardenTestSupport
             _ = try reshape.run(["a": a, "b": Tensor(shape: [3], int64s: [-1, 1 << 40, 1 << 40])])
         }
     }
+
+    @Test func unsqueezeWithARepeatedAxisIsRefused() throws {
+        let unsqueeze = try Self.executor("Unsqueeze", type: 7, inputs: ["a", "b"], dims: [-1])
+        let a = Tensor(shape: [2], int64s: [1, 2])
+        #expect(try unsqueeze.run(["a": a, "b": Tensor(shape: [2], int64s: [0, 2])])["y"] == Tensor(shape: [1, 2, 1], int64s: [1, 2]))
+        // [2, 2] inserted past the end of the shape and trapped.
+        expectWardenError(.invalidArgument, containing: "name an axis twice") {
+            _ = try unsqueeze.run(["a": a, "b": Tensor(shape: [2], int64s: [2, 2])])
+        }
+    }
 }
 

@@ -84,7 +84,10 @@ enum ShapeKernels {
             let axes = try (context.opset >= 13 ? context.input(inputs, 1).int64s.map(Int.init) : context.ints("axes") ?? [])
             let rank = x.shape.count + axes.count
             var shape = x.shape
-            for axis in try axes.map({ try Shape.axis($0, rank: rank, op: context.name) }).sorted() { shape.insert(1, at: axis) }
+            let normalized = try axes.map { try Shape.axis($0, rank: rank, op: context.name) }.sorted()
+            // A repeated axis would insert past the end of the shape.
+            guard Set(normalized).count == normalized.count else { throw context.fail("axes \(axes) name an axis twice") }
+            for axis in normalized { shape.insert(1, at: axis) }
             return [Tensor(shape: shape, storage: x.storage)]
         }
         table["Squeeze"] = { context, inputs in
