@@ -227,7 +227,7 @@ let package = Package(
         .testTarget(
             name: "WardenServerTests",
             dependencies: [
-                "WardenServer", "WardenServing", "WardenONNX", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
+                "WardenServer", "WardenServing", "WardenSandbox", "WardenONNX", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -113,5 +113,15 @@ extension ServingCLITests {
         #expect(infer.status == 2 && infer.stderr.contains("--input NAME=FILE, or a request body with --json FILE"))
         let pair = try WardenProcess.run(["infer", "iris", "--input", "x.npy"], in: workspace)
         #expect(pair.status == 2 && pair.stderr.contains("--input takes NAME=FILE"))
+        for (flag, value, message) in [
+            ("--wasm-max-fuel", "0", "--wasm-max-fuel must be a positive number of instructions"),
+            ("--wasm-max-memory-pages", "70000", "--wasm-max-memory-pages must be from 1 to 65536"),
+            ("--wasm-max-timeout-ms", "-1", "--wasm-max-timeout-ms must be a positive number of milliseconds"),
+        ] {
+            let wasm = try WardenProcess.run(["serve", "\(flag)=\(value)"], in: workspace)
+            #expect(wasm.status == 2 && wasm.stderr.contains(message), "\(flag): \(wasm.stderr)")
+        }
+        let missing = try WardenProcess.run(["predict", Self.fixtures + "/pipelines/iris-text/1", "--input", "csv=@nope.txt"], in: workspace)
+        #expect(missing.status == 2 && missing.stderr.contains("cannot read 'nope.txt'"), "\(missing.stderr)")
     }
 }

@@ -9,6 +9,7 @@ import WardenCore
 import WardenRegistry
 import WardenServer
 import WardenServing
+import WardenSandbox
 import WardenTestSupport
 
 /// The Open Inference Protocol over a live server on loopback, serving registry
@@ -264,6 +265,10 @@ struct ServingPolicyTests {
         expectWardenError(.invalidArgument, containing: "policies.iris.versions: 'one' is not a SemVer version") { _ = try ServerConfiguration.load(file: bad) }
         let empty = try directory.write("empty.yaml", "policies:\n  iris: {}\n")
         expectWardenError(.invalidArgument, containing: "policies.iris: names no version to serve") { _ = try ServerConfiguration.load(file: empty) }
+        let caps = try directory.write("caps.yaml", "wasm_max_fuel: 5000\nwasm_max_memory_pages: 32\nwasm_max_timeout_ms: 250\n")
+        #expect(try ServerConfiguration.load(file: caps).sandboxCaps == SandboxLimits(fuel: 5000, maxMemoryPages: 32, timeoutMilliseconds: 250))
+        let badCaps = try directory.write("bad-caps.yaml", "wasm_max_memory_pages: 0\n")
+        expectWardenError(.invalidArgument, containing: "wasm_max_memory_pages: must be from 1 to 65536") { _ = try ServerConfiguration.load(file: badCaps) }
     }
 }
 
