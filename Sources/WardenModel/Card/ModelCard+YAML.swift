@@ -61,37 +61,17 @@ extension ModelCard {
             case "labels":
                 labels = try reader.sequence(value, field: key).enumerated().map { try reader.string($1, field: "labels[\($0)]") }
             case "lineage": lineage = try reader.lineage(value)
-            case "serving":
-                guard case .object(let settings) = try reader.value(value, field: key) else {
-                    throw reader.fail(value, field: key, "must be a mapping of settings")
-                }
-                serving = settings
-            case "contracts":
-                guard case .object(let rules) = try reader.value(value, field: key) else {
-                    throw reader.fail(value, field: key, "must map output names to their rules (range, finite, sums_to_one, allowed, on_violation)")
-                }
-                contracts = rules
-            case "drift":
-                guard case .object(let references) = try reader.value(value, field: key) else {
-                    throw reader.fail(value, field: key, "must map input names to reference histograms (a list, one per feature: edges and fractions)")
-                }
-                drift = references
+            case "serving": serving = try reader.mapping(value, field: key, "must be a mapping of settings")
+            case "contracts": contracts = try reader.mapping(value, field: key, "must map output names to their rules (range, finite, sums_to_one, allowed, on_violation)")
+            case "drift": drift = try reader.mapping(value, field: key, "must map input names to reference histograms (a list, one per feature: edges and fractions)")
             case "preprocess", "postprocess":
                 let file = try reader.string(value, field: key)
                 guard !file.isEmpty, !file.contains("/"), !file.hasPrefix("."), file.hasSuffix(".wasm") || file.hasSuffix(".wat") else {
                     throw reader.fail(value, field: key, "must name a .wasm or .wat file in the model directory, such as \(key == "preprocess" ? "pre" : "post").wasm")
                 }
                 if key == "preprocess" { preprocess = file } else { postprocess = file }
-            case "sandbox":
-                guard case .object(let limits) = try reader.value(value, field: key) else {
-                    throw reader.fail(value, field: key, "must be a mapping of limits (fuel, max_memory_pages, timeout_ms)")
-                }
-                sandbox = limits
-            case "metadata":
-                guard case .object(let entries) = try reader.value(value, field: key) else {
-                    throw reader.fail(value, field: key, "must be a mapping of free-form keys and values")
-                }
-                metadata = entries
+            case "sandbox": sandbox = try reader.mapping(value, field: key, "must be a mapping of limits (fuel, max_memory_pages, timeout_ms)")
+            case "metadata": metadata = try reader.mapping(value, field: key, "must be a mapping of free-form keys and values")
             default:
                 throw reader.fail(value, field: key, "unknown field; the card's fields are \(CardReader.topLevelFields.joined(separator: ", ")), and free-form data goes under 'metadata'")
             }
@@ -138,6 +118,12 @@ struct CardReader {
             fields.append((key, value))
         }
         return fields
+    }
+
+    /// A mapping of free values (`serving`, `contracts`, `drift`, `sandbox`, `metadata`), or an error saying `why`.
+    func mapping(_ node: Node, field: String, _ why: String) throws -> [String: CardValue] {
+        guard case .object(let entries) = try value(node, field: field) else { throw fail(node, field: field, why) }
+        return entries
     }
 
     func sequence(_ node: Node, field: String) throws -> [Node] {
