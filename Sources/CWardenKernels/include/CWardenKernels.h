@@ -38,4 +38,14 @@ void warden_sgemm_avx512(long kc, const float *a, const float *b, float *c, long
 void warden_sgemm_avx2(long kc, const float *a, const float *b, float *c, long ldc,
                        long rows, long columns, const WardenTileEpilogue *epilogue);
 
+/// A spin-wait hint (`pause` on x86, `yield` on Arm) for a thread polling for
+/// work, so it spins without starving the other hardware thread or burning power.
+static inline void warden_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 #endif

@@ -20,7 +20,7 @@ enum GEMM {
 
     /// Below this many multiply-adds a call stays on the calling thread: waking
     /// a worker costs more than it saves.
-    static let parallelThreshold = 1 << 20
+    static let parallelThreshold = 1 << 16
 
     /// A valid address for an empty operand (k = 0): nothing is read through it.
     static var placeholder: UnsafePointer<Float> { UnsafePointer(placeholderStorage.pointer) }
