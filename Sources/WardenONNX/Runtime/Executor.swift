@@ -22,7 +22,8 @@ public final class Executor: Sendable {
         /// Threads one `run` call may use inside an op (GEMM tiles, Conv blocks,
         /// large element-wise ops). 1 runs everything on the calling thread.
         public var threads: Int
-        /// Fold constant subgraphs and fuse ops at load time (Conv + BatchNormalization + Relu, MatMul + Add + Relu, Gemm + Relu).
+        /// Fold constant subgraphs and fuse ops at load time (Conv + BatchNormalization + Relu, MatMul + Add + Relu, Gemm + Relu),
+        /// and prepare Winograd weights for wide 3×3 convolutions. Off, every Conv goes through im2col.
         public var fusion: Bool
 
         /// - Parameter threads: defaults to the number of active cores; values below 1 count as 1.
@@ -121,7 +122,7 @@ public final class Executor: Sendable {
             if let preparer = Kernels.preparers[Kernels.key(node)] {
                 prepared = try preparer(NodeContext(node: node, opset: opset, resolver: resolver))
             } else {
-                prepared = WeightPacking.plan(fused, initializers: tensors)
+                prepared = WeightPacking.plan(fused, initializers: tensors, winograd: options.fusion)
             }
             steps.append(Step(node: node, kernel: kernel, opset: opset, prepared: prepared, release: release[position]))
         }

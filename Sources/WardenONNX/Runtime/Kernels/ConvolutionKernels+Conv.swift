@@ -11,6 +11,8 @@ extension ConvolutionKernels {
         var weightShape: [Int] = []
         /// Apply Relu to the output (a Relu node fused into this one).
         var relu = false
+        /// The weights in the Winograd domain, for a 3×3 stride-1 Conv wide enough to gain from it.
+        var winograd: Winograd?
     }
 
     /// Floats of the im2col block a worker keeps in cache: about 512 KiB.
@@ -48,6 +50,27 @@ extension ConvolutionKernels {
             kernel = .best
             weights = try LinearAlgebraKernels.withFloats(w) { ws in
                 (0..<group).map { gi in GEMM.packA((ws.baseAddress ?? GEMM.placeholder) + gi * mg * depth, rowStride: depth, columnStride: 1, m: mg, k: depth, kernel: kernel) }
+            }
+        }
+
+        if let winograd = plan?.winograd, plan?.weightShape == w.shape, x.shape.count == 4, group == 1,
+           kernelShape == [3, 3], g.strides == [1, 1], g.dilations == [1, 1], winograd.channels == c, winograd.filters == m {
+            let layout = Winograd.Layout(images: n, height: size[0], width: size[1], outputHeight: g.output[0], outputWidth: g.output[1],
+                                         padTop: g.padsBegin[0], padLeft: g.padsBegin[1])
+            if layout.tiles >= Winograd.minimumTiles, try LinearAlgebraKernels.withFloats(x, Winograd.allFinite) {
+                // Every output element is written by the output transform.
+                let out = try LinearAlgebraKernels.withFloats(x) { xs in
+                    try LinearAlgebraKernels.withOptional(bias) { biasPointer in
+                        try [Float](unsafeUninitializedCapacity: n * m * positions) { buffer, initialized in
+                            guard let base = xs.baseAddress, let output = buffer.baseAddress else {
+                                throw context.fail("has an empty input or output")
+                            }
+                            winograd.run(base, layout, bias: biasPointer, relu: relu, into: output, threads: context.threads)
+                            initialized = n * m * positions
+                        }
+                    }
+                }
+                return Tensor(shape: [n, m] + g.output, floats: out)
             }
         }
 

@@ -6,7 +6,8 @@ import WardenCore
 /// `run` goes straight to the multiply. Carries the fused bias and Relu.
 enum WeightPacking {
     /// The prepared value for the node's kernel, or nil when it needs none.
-    static func plan(_ fused: GraphFusion.Fused, initializers: [String: Tensor]) -> (any Sendable)? {
+    /// `winograd: false` keeps every 3×3 Conv on im2col (`Executor.Options.fusion` off).
+    static func plan(_ fused: GraphFusion.Fused, initializers: [String: Tensor], winograd: Bool = true) -> (any Sendable)? {
         let node = fused.node
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
         func constant(_ index: Int) -> Tensor? {
@@ -39,6 +40,13 @@ enum WeightPacking {
                     return (0..<group).map { GEMM.packA(base + $0 * mg * depth, rowStride: depth, columnStride: 1, m: mg, k: depth, kernel: kernel) }
                 }
                 plan.weightShape = plan.packedWeights.isEmpty ? [] : w.shape
+                func attribute(_ name: String) -> [Int64]? { node.attribute.first { $0.name == name }?.ints }
+                if winograd, w.shape.count == 4, w.shape[2] == 3, w.shape[3] == 3, group == 1,
+                   (attribute("strides") ?? [1, 1]) == [1, 1], (attribute("dilations") ?? [1, 1]) == [1, 1] {
+                    plan.winograd = values.withUnsafeBufferPointer { buffer in
+                        buffer.baseAddress.flatMap { ConvolutionKernels.Winograd(weights: $0, filters: m, channels: w.shape[1], kernel: kernel) }
+                    }
+                }
             }
             return plan.packedWeights.isEmpty && !plan.relu ? nil : plan
         default:

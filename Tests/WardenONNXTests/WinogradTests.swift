@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import WardenCore
+@testable import WardenONNX
+
+/// 3×3 convolutions by Winograd F(4×4, 3×3) against the same layer through im2col.
+@Suite struct WinogradTests {
+    /// x [n, c, h, w] → Conv 3×3 with the given pads (and a bias) → optionally Relu.
+    static func model(n: Int, c: Int, m: Int, h: Int, w: Int, pads: [Int], relu: Bool) throws -> ONNXModel {
+        var graph = Onnx_GraphProto()
+        graph.name = "winograd"
+        graph.input = [FusionTests.value("x", [n, c, h, w])]
+        graph.initializer = [
+            FusionTests.initializer("w", [m, c, 3, 3], GEMMTests.random(m * c * 9, seed: 40)),
+            FusionTests.initializer("b", [m], GEMMTests.random(m, seed: 41)),
+        ]
+        graph.node = [FusionTests.node("Conv", ["x", "w", "b"], [relu ? "c" : "y"], [("pads", pads)])]
+        if relu { graph.node.append(FusionTests.node("Relu", ["c"], ["y"])) }
+        let oh = h + pads[0] + pads[2] - 2, ow = w + pads[1] + pads[3] - 2
+        graph.output = [FusionTests.value("y", [n, m, oh, ow])]
+        var proto = Onnx_ModelProto()
+        proto.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        proto.opsetImport = [opset]
+        proto.graph = graph
+        return try ONNXModel(serialized: try proto.serializedData(), path: "winograd.onnx")
+    }
+
+    /// Winograd's rounding error grows with the layer's values rather than
+    /// with each output, so it is measured against the largest output: an
+    /// output near zero may be off by about 1e-5 of that.
+    static func expectClose(_ actual: [Float], _ expected: [Float], _ label: String) {
+        #expect(actual.count == expected.count, "\(label): count")
+        let scale = expected.reduce(Float(0)) { max($0, abs($1)) }
+        let worst = zip(actual, expected).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        #expect(worst <= 2e-5 * max(scale, 1), "\(label): worst error \(worst) for outputs up to \(scale)")
+    }
+
+    static func winograd(_ executor: Executor) -> ConvolutionKernels.Winograd? {
+        (executor.steps.first?.prepared as? ConvolutionKernels.ConvPlan)?.winograd
+    }
+
+    /// Odd sizes (partial tiles at the right and bottom), asymmetric padding,
+    /// no padding, batches, Relu, and a case with more tiles than one block
+    /// holds, so a block boundary falls in the middle of a tile row.
+    @Test(arguments: [
+        (1, 16, 16, 13, 11, [1, 1, 1, 1], false),
+        (2, 16, 24, 15, 17, [0, 1, 2, 0], true),
+        (1, 20, 16, 18, 18, [0, 0, 0, 0], false),
+        (3, 64, 64, 38, 38, [1, 1, 1, 1], true),
+    ])
+    func matchesIm2col(n: Int, c: Int, m: Int, h: Int, w: Int, pads: [Int], relu: Bool) throws {
+        let model = try Self.model(n: n, c: c, m: m, h: h, w: w, pads: pads, relu: relu)
+        let plain = try Executor(model: model, options: .init(threads: 1, fusion: false))
+        let x = Tensor(shape: [n, c, h, w], floats: GEMMTests.random(n * c * h * w, seed: 42))
+        let expected = try #require(try plain.run(["x": x])["y"])
+        #expect(Self.winograd(plain) == nil, "without load-time preparation the layer goes through im2col")
+        for threads in [1, 2] {
+            let fast = try Executor(model: model, options: .init(threads: threads))
+            let plan = try #require(Self.winograd(fast), "a 3×3 stride-1 Conv with ≥ 16 channels gets Winograd weights")
+            let layout = ConvolutionKernels.Winograd.Layout(
+                images: n, height: h, width: w, outputHeight: expected.shape[2], outputWidth: expected.shape[3], padTop: pads[0], padLeft: pads[1])
+            #expect(layout.tiles >= ConvolutionKernels.Winograd.minimumTiles, "the case must be large enough to take the Winograd path")
+            #expect(plan.channels == c && plan.filters == m)
+            let actual = try #require(try fast.run(["x": x])["y"])
+            #expect(actual.shape == expected.shape)
+            Self.expectClose(actual.floats, expected.floats, "n \(n) c \(c) m \(m) \(h)×\(w) pads \(pads) threads \(threads)")
+        }
+    }
+
+    /// A block holds `blockBudget / (36 · channels)` tiles; the 64-channel case above must span more than one.
+    @Test func theLargeCaseSpansBlocks() {
+        let perBlock = ConvolutionKernels.Winograd.blockBudget / (36 * 64) / 8 * 8
+        #expect(3 * 10 * 10 > perBlock)
+    }
+
+    /// Narrow layers, strided, dilated or grouped ones, and other kernel sizes keep im2col.
+    @Test func onlyWideThreeByThreeStrideOneLayersArePrepared() throws {
+        let narrow = try Executor(model: try Self.model(n: 1, c: 8, m: 16, h: 12, w: 12, pads: [1, 1, 1, 1], relu: false))
+        #expect(Self.winograd(narrow) == nil)
+        var proto = try Onnx_ModelProto(serializedBytes: try Self.model(n: 1, c: 16, m: 16, h: 12, w: 12, pads: [1, 1, 1, 1], relu: false).proto.serializedData())
+        proto.graph.node[0].attribute.append({
+            var a = Onnx_AttributeProto()
+            a.name = "strides"
+            a.type = .ints
+            a.ints = [2, 2]
+            return a
+        }())
+        proto.graph.output = [FusionTests.value("y", [1, 16, 6, 6])]
+        let strided = try Executor(model: try ONNXModel(serialized: try proto.serializedData(), path: "strided.onnx"))
+        #expect(Self.winograd(strided) == nil)
+    }
+
+    /// With too few tiles (a 7×7 output is 4 tiles) the prepared layer still runs through im2col, and agrees.
+    @Test func smallOutputsFallBackToIm2col() throws {
+        let model = try Self.model(n: 1, c: 16, m: 16, h: 7, w: 7, pads: [1, 1, 1, 1], relu: false)
+        let fast = try Executor(model: model, options: .init(threads: 1))
+        #expect(Self.winograd(fast) != nil)
+        let plain = try Executor(model: model, options: .init(threads: 1, fusion: false))
+        let x = Tensor(shape: [1, 16, 7, 7], floats: GEMMTests.random(16 * 49, seed: 43))
+        Self.expectClose(try #require(try fast.run(["x": x])["y"]).floats, try #require(try plain.run(["x": x])["y"]).floats, "7×7")
+    }
+
+    /// A transform mixes all 36 values of a patch, so a NaN or infinity would
+    /// spread to outputs whose window does not cover it. Such inputs go through
+    /// im2col, and the outputs are NaN or infinite exactly where the direct sum's are.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteInputsMatchTheDirectSum(special: Float) throws {
+        let model = try Self.model(n: 1, c: 16, m: 16, h: 16, w: 16, pads: [1, 1, 1, 1], relu: false)
+        let fast = try Executor(model: model, options: .init(threads: 1))
+        let plain = try Executor(model: model, options: .init(threads: 1, fusion: false))
+        var values = GEMMTests.random(16 * 256, seed: 44)
+        values[5 * 16 + 5] = special  // channel 0, row 5, column 5
+        let x = Tensor(shape: [1, 16, 16, 16], floats: values)
+        let actual = try #require(try fast.run(["x": x])["y"]).floats
+        let expected = try #require(try plain.run(["x": x])["y"]).floats
+        #expect(actual.map(\.isNaN) == expected.map(\.isNaN))
+        #expect(actual.map(\.isInfinite) == expected.map(\.isInfinite))
+        #expect(actual.contains { !$0.isFinite } && actual.contains { $0.isFinite })
+        Self.expectClose(actual.filter(\.isFinite), expected.filter(\.isFinite), "\(special)")
+    }
+}
