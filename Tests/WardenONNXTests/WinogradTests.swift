@@ -37,7 +37,7 @@ import WardenCore
         #expect(worst <= 2e-5 * max(scale, 1), "\(label): worst error \(worst) for outputs up to \(scale)")
     }
 
-    static func winograd(_ executor: Executor) -> ConvolutionKernels.Winograd? {
+    static func winograd(_ executor: Executor) -> ConvolutionKernels.WinogradWeights? {
         (executor.steps.first?.prepared as? ConvolutionKernels.ConvPlan)?.winograd
     }
 
@@ -63,7 +63,9 @@ import WardenCore
                 images: n, height: h, width: w, outputHeight: expected.shape[2], outputWidth: expected.shape[3], padTop: pads[0], padLeft: pads[1])
             #expect(layout.tiles >= ConvolutionKernels.Winograd.minimumTiles, "the case must be large enough to take the Winograd path")
             #expect(plan.channels == c && plan.filters == m)
+            #expect(!plan.isTransformed, "the weights are transformed by the first call that needs them, not at load")
             let actual = try #require(try fast.run(["x": x])["y"])
+            #expect(plan.isTransformed)
             #expect(actual.shape == expected.shape)
             Self.expectClose(actual.floats, expected.floats, "n \(n) c \(c) m \(m) \(h)×\(w) pads \(pads) threads \(threads)")
         }
@@ -100,6 +102,7 @@ import WardenCore
         let plain = try Executor(model: model, options: .init(threads: 1, fusion: false))
         let x = Tensor(shape: [1, 16, 7, 7], floats: GEMMTests.random(16 * 49, seed: 43))
         Self.expectClose(try #require(try fast.run(["x": x])["y"]).floats, try #require(try plain.run(["x": x])["y"]).floats, "7×7")
+        #expect(Self.winograd(fast)?.isTransformed == false, "a layer that never needs Winograd never pays for the transform")
     }
 
     /// A transform mixes all 36 values of a patch, so a NaN or infinity would

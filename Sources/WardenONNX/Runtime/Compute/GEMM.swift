@@ -161,7 +161,7 @@ extension GEMM.Operand {
             return (panels, first)
         case .matrix(let base, let rowStride, let columnStride):
             let (outer, inner) = side == .a ? (rowStride, columnStride) : (columnStride, rowStride)
-            return (PackedPanels(base, outerStride: outer, depthStride: inner, count: count, depth: depth, width: width(kernel, side), from: first, to: end), 0)
+            return (PackedPanels(base, outerStride: outer, depthStride: inner, count: count, depth: depth, width: width(kernel, side), from: first, to: end, scratch: true), 0)
         }
     }
 
@@ -178,14 +178,22 @@ final class PackedPanels: @unchecked Sendable {
     let depth: Int
     let width: Int
     let panelCount: Int
+    /// The buffer came from `ScratchMemory` and goes back there.
+    let scratch: Bool
+    private let floats: Int
 
     /// Packs panels `first..<end` of the matrix whose element (outer, p) is at `source[outer * outerStride + p * depthStride]`.
-    init(_ source: UnsafePointer<Float>, outerStride: Int, depthStride: Int, count: Int, depth: Int, width: Int, from first: Int, to end: Int) {
+    /// `scratch` takes the buffer from `ScratchMemory`, for panels packed during one call rather than kept with a model.
+    init(_ source: UnsafePointer<Float>, outerStride: Int, depthStride: Int, count: Int, depth: Int, width: Int, from first: Int, to end: Int, scratch: Bool = false) {
         self.depth = depth
         self.width = width
+        self.scratch = scratch
         panelCount = max(0, end - first)
         let floats = max(1, panelCount * depth * width)
-        base = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.size, alignment: 64).bindMemory(to: Float.self, capacity: floats)
+        self.floats = floats
+        base = scratch
+            ? ScratchMemory.allocate(floats: floats)
+            : UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.size, alignment: 64).bindMemory(to: Float.self, capacity: floats)
         for panel in 0..<panelCount {
             let start = (first + panel) * width
             let live = min(width, count - start)
@@ -208,7 +216,9 @@ final class PackedPanels: @unchecked Sendable {
         }
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        if scratch { ScratchMemory.release(base, floats: floats) } else { base.deallocate() }
+    }
 }
 
 /// A pointer handed to worker threads that write disjoint parts of it.

@@ -11,8 +11,8 @@ extension ConvolutionKernels {
         var weightShape: [Int] = []
         /// Apply Relu to the output (a Relu node fused into this one).
         var relu = false
-        /// The weights in the Winograd domain, for a 3×3 stride-1 Conv wide enough to gain from it.
-        var winograd: Winograd?
+        /// The weights for Winograd, for a 3×3 stride-1 Conv wide enough to gain from it.
+        var winograd: WinogradWeights?
     }
 
     /// Floats of the im2col block a worker keeps in cache: about 512 KiB.
@@ -53,11 +53,11 @@ extension ConvolutionKernels {
             }
         }
 
-        if let winograd = plan?.winograd, plan?.weightShape == w.shape, x.shape.count == 4, group == 1,
-           kernelShape == [3, 3], g.strides == [1, 1], g.dilations == [1, 1], winograd.channels == c, winograd.filters == m {
+        if let weights = plan?.winograd, plan?.weightShape == w.shape, x.shape.count == 4, group == 1,
+           kernelShape == [3, 3], g.strides == [1, 1], g.dilations == [1, 1], weights.channels == c, weights.filters == m {
             let layout = Winograd.Layout(images: n, height: size[0], width: size[1], outputHeight: g.output[0], outputWidth: g.output[1],
                                          padTop: g.padsBegin[0], padLeft: g.padsBegin[1])
-            if layout.tiles >= Winograd.minimumTiles, try LinearAlgebraKernels.withFloats(x, Winograd.allFinite) {
+            if layout.tiles >= Winograd.minimumTiles, try LinearAlgebraKernels.withFloats(x, Winograd.allFinite), let winograd = weights.winograd() {
                 // Every output element is written by the output transform.
                 let out = try LinearAlgebraKernels.withFloats(x) { xs in
                     try LinearAlgebraKernels.withOptional(bias) { biasPointer in
@@ -93,8 +93,8 @@ extension ConvolutionKernels {
                 out.withUnsafeMutableBufferPointer { buffer in
                     guard let output = buffer.baseAddress.map(SendablePointer.init) else { return }
                     Parallel.forEachWorker(items, threads: threads) { mine in
-                        let scratch: UnsafeMutablePointer<Float>? = shape.pointwise ? nil : .allocate(capacity: depth * block)
-                        defer { scratch?.deallocate() }
+                        let scratch = shape.pointwise ? nil : ScratchMemory.allocate(floats: depth * block)
+                        defer { scratch.map { ScratchMemory.release($0, floats: depth * block) } }
                         for item in mine {
                             let (image, rest) = item.quotientAndRemainder(dividingBy: group * blocks)
                             let (gi, blockIndex) = rest.quotientAndRemainder(dividingBy: blocks)
@@ -179,10 +179,24 @@ extension ConvolutionKernels {
                                         if high > low { (target + low).update(from: line + start + low, count: high - low) }
                                         if run > high { (target + high).initialize(repeating: 0, count: run - high) }
                                     } else {
-                                        for step in 0..<run {
-                                            let ix = start + step * sw
-                                            target[step] = ix >= 0 && ix < w ? line[ix] : 0
+                                        // Steps whose column lands inside the row, [low, high); the rest are padding.
+                                        let low = min(run, start >= 0 ? 0 : (-start + sw - 1) / sw)
+                                        let high = max(low, min(run, start >= w ? 0 : (w - start + sw - 1) / sw))
+                                        if low > 0 { target.initialize(repeating: 0, count: low) }
+                                        var step = low
+                                        if sw == 2 {
+                                            // Every other float of 32 loaded at once: 16 steps per load while the load stays inside the row.
+                                            while step + 16 <= high, start + 2 * step + 32 <= w {
+                                                let pair = UnsafeRawPointer(line + start + 2 * step).loadUnaligned(as: SIMD32<Float>.self)
+                                                UnsafeMutableRawPointer(target + step).storeBytes(of: pair.evenHalf, as: SIMD16<Float>.self)
+                                                step += 16
+                                            }
                                         }
+                                        while step < high {
+                                            target[step] = line[start + step * sw]
+                                            step += 1
+                                        }
+                                        if run > high { (target + high).initialize(repeating: 0, count: run - high) }
                                     }
                                 }
                                 written += run

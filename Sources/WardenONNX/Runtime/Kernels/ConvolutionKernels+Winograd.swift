@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 extension ConvolutionKernels {
     /// A 3×3, stride-1 convolution by Winograd's minimal filtering, F(4×4, 3×3)
@@ -20,14 +21,48 @@ extension ConvolutionKernels {
     /// four times the size of the originals.
     ///
     /// The executor uses it for 2-D Conv with 3×3 weights known at load time,
-    /// stride 1, dilation 1, group 1 and at least 16 input and output
-    /// channels, when the output has enough tiles for the transforms to pay off
+    /// stride 1, dilation 1, group 1, at least 16 input and output channels
+    /// and a multiple of 8 output channels, when the output has enough tiles for the transforms to pay off
     /// (`minimumTiles`); see docs/performance.md for the measurements.
+    /// A Conv's weights, kept for Winograd until a call first needs the
+    /// transformed ones.
+    ///
+    /// The transform waits for a call with enough tiles: a layer whose outputs
+    /// are always small (the 7×7 ones at the end of a ResNet at batch 1) never
+    /// pays its time or the 4× memory.
+    final class WinogradWeights: Sendable {
+        let filters: Int
+        let channels: Int
+        private let weights: [Float]
+        private let kernel: GEMM.Microkernel
+        private let transformed = Mutex<Winograd?>(nil)
+
+        /// nil when the layer is too narrow to gain (see `Winograd.init`).
+        init?(weights: [Float], filters: Int, channels: Int, kernel: GEMM.Microkernel) {
+            guard Winograd.suits(filters: filters, channels: channels), weights.count == filters * channels * 9 else { return nil }
+            (self.weights, self.filters, self.channels, self.kernel) = (weights, filters, channels, kernel)
+        }
+
+        /// Whether a call has transformed the weights yet.
+        var isTransformed: Bool { transformed.withLock { $0 != nil } }
+
+        /// The transformed weights, made by the first call that asks.
+        func winograd() -> Winograd? {
+            transformed.withLock { cached in
+                if let cached { return cached }
+                cached = weights.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.flatMap { Winograd(weights: $0, filters: filters, channels: channels, kernel: kernel) }
+                }
+                return cached
+            }
+        }
+    }
+
     struct Winograd: Sendable {
         /// Input and output channels.
         let channels: Int
         let filters: Int
-        /// One packed `filters × channels` matrix per point of the 6×6 domain.
+        /// One packed `channels × filters` matrix (the GEMM's B) per point of the 6×6 domain.
         let transformed: [PackedPanels]
         let kernel: GEMM.Microkernel
 
@@ -38,36 +73,34 @@ extension ConvolutionKernels {
 
         /// Transforms `filters × channels × 3 × 3` weights; nil when the layer is too narrow to gain.
         init?(weights: UnsafePointer<Float>, filters: Int, channels: Int, kernel: GEMM.Microkernel) {
-            guard filters >= Self.minimumChannels, channels >= Self.minimumChannels else { return nil }
+            guard Self.suits(filters: filters, channels: channels) else { return nil }
             self.channels = channels
             self.filters = filters
             self.kernel = kernel
             let plane = filters * channels
+            // Transformed as u[filter][channel][ξ], 36 contiguous floats per filter, then packed per ξ through strides.
             let u = UnsafeMutablePointer<Float>.allocate(capacity: 36 * plane)
             defer { u.deallocate() }
-            for filter in 0..<filters {
-                for channel in 0..<channels {
-                    let g = weights + (filter * channels + channel) * 9
-                    // G g Gᵀ: each column of the 3×3 filter through G, then each row of the 6×3 result.
-                    let c0 = Self.filterTransform((g[0], g[3], g[6]))
-                    let c1 = Self.filterTransform((g[1], g[4], g[7]))
-                    let c2 = Self.filterTransform((g[2], g[5], g[8]))
-                    let target = u + filter * channels + channel
-                    func row(_ r: Int, _ x: (Float, Float, Float)) {
-                        let t = Self.filterTransform(x)
-                        let base = target + r * 6 * plane
-                        (base[0], base[plane], base[2 * plane], base[3 * plane], base[4 * plane], base[5 * plane]) = t
-                    }
-                    row(0, (c0.0, c1.0, c2.0))
-                    row(1, (c0.1, c1.1, c2.1))
-                    row(2, (c0.2, c1.2, c2.2))
-                    row(3, (c0.3, c1.3, c2.3))
-                    row(4, (c0.4, c1.4, c2.4))
-                    row(5, (c0.5, c1.5, c2.5))
+            for pair in 0..<plane {
+                let g = weights + pair * 9
+                // G g Gᵀ: each column of the 3×3 filter through G, then each row of the 6×3 result.
+                let c0 = Self.filterTransform((g[0], g[3], g[6]))
+                let c1 = Self.filterTransform((g[1], g[4], g[7]))
+                let c2 = Self.filterTransform((g[2], g[5], g[8]))
+                let target = u + pair * 36
+                func row(_ r: Int, _ x: (Float, Float, Float)) {
+                    let base = target + r * 6
+                    (base[0], base[1], base[2], base[3], base[4], base[5]) = Self.filterTransform(x)
                 }
+                row(0, (c0.0, c1.0, c2.0))
+                row(1, (c0.1, c1.1, c2.1))
+                row(2, (c0.2, c1.2, c2.2))
+                row(3, (c0.3, c1.3, c2.3))
+                row(4, (c0.4, c1.4, c2.4))
+                row(5, (c0.5, c1.5, c2.5))
             }
             transformed = (0..<36).map { point in
-                GEMM.packA(u + point * plane, rowStride: channels, columnStride: 1, m: filters, k: channels, kernel: kernel)
+                GEMM.packB(u + point, rowStride: 36, columnStride: channels * 36, k: channels, n: filters, kernel: kernel)
             }
         }
 
@@ -87,6 +120,11 @@ extension ConvolutionKernels {
             }
             for i in 0..<left { sum[i] += p[i] - p[i] }
             return sum.sum() == 0
+        }
+
+        /// Whether a layer is wide enough to gain. Filters go 8 at a time through the output transform.
+        static func suits(filters: Int, channels: Int) -> Bool {
+            filters >= minimumChannels && channels >= minimumChannels && filters % 8 == 0
         }
 
         /// `G · (g0, g1, g2)` for F(4, 3) with interpolation points 0, ±1, ±2 and ∞.
@@ -122,11 +160,12 @@ extension ConvolutionKernels {
             let blockTiles = min(max(32, Self.blockBudget / (36 * max(channels, filters)) / 8 * 8), tiles)
             // Eight spare slots per row: a group of 8 tiles may run past the block's last tile.
             let stride = blockTiles + 8
-            let v = UnsafeMutablePointer<Float>.allocate(capacity: 36 * channels * stride)
-            let m = UnsafeMutablePointer<Float>.allocate(capacity: 36 * filters * stride)
+            let v = ScratchMemory.allocate(floats: 36 * channels * stride)
+            // The products, m[ξ][slot][filter].
+            let m = ScratchMemory.allocate(floats: 36 * filters * stride)
             defer {
-                v.deallocate()
-                m.deallocate()
+                ScratchMemory.release(v, floats: 36 * channels * stride)
+                ScratchMemory.release(m, floats: 36 * filters * stride)
             }
             let (vs, ms, out) = (SendablePointer(v), SendablePointer(m), SendablePointer(output))
             let source = SendablePointer(UnsafeMutablePointer(mutating: input))
@@ -143,14 +182,14 @@ extension ConvolutionKernels {
                                        strip: strip, stripWidth: stripWidth, into: vs.pointer)
                     }
                 }
+                // Tiles are the GEMM's rows, so a short block wastes no work: the microkernel has a variant for every row count.
                 Parallel.forEach(36, threads: threads) { point in
-                    GEMM.multiply(.packed(transformed[point]), .matrix(vs.pointer + point * channels * stride, rowStride: stride),
-                                  m: filters, n: count, k: channels, into: ms.pointer + point * filters * stride, ldc: stride, kernel: kernel)
+                    GEMM.multiply(.matrix(vs.pointer + point * channels * stride, rowStride: 1, columnStride: stride), .packed(transformed[point]),
+                                  m: count, n: filters, k: channels, into: ms.pointer + point * stride * filters, ldc: filters, kernel: kernel)
                 }
-                Parallel.forEachWorker(filters, threads: threads) { mine in
-                    for filter in mine {
-                        transformOutput(ms.pointer, layout, filter: filter, first: first, count: count, stride: stride,
-                                        bias: biasPointer?.pointer[filter] ?? 0, relu: relu, into: out.pointer)
+                Parallel.forEachWorker(count, threads: threads) { mine in
+                    for slot in mine {
+                        transformOutput(ms.pointer, layout, tile: first + slot, slot: slot, stride: stride, bias: biasPointer?.pointer, relu: relu, into: out.pointer)
                     }
                 }
                 first += count
@@ -224,64 +263,52 @@ extension ConvolutionKernels {
             }
         }
 
-        /// `Aᵀ m A` for one filter of tiles `first..<first + count`, plus the bias and Relu, stored into the output plane.
+        /// `Aᵀ m A` for one tile, 8 filters at a time, plus the bias and Relu, stored into the output planes.
+        /// `m` holds the products as `m[ξ][slot][filter]`.
         private func transformOutput(
-            _ m: UnsafePointer<Float>, _ layout: Layout, filter: Int, first: Int, count: Int, stride: Int,
-            bias: Float, relu: Bool, into output: UnsafeMutablePointer<Float>
+            _ m: UnsafePointer<Float>, _ layout: Layout, tile: Int, slot: Int, stride: Int,
+            bias: UnsafePointer<Float>?, relu: Bool, into output: UnsafeMutablePointer<Float>
         ) {
             let (oh, ow) = (layout.outputHeight, layout.outputWidth)
-            let pointStride = filters &* stride
-            Self.forEachRun(layout, first: first, count: count) { image, tileRow, tileColumn, slot, run in
-                let plane = output + (image * filters + filter) * oh * ow
-                var group = 0
-                while group < run {
-                    let p = m + (filter &* stride &+ slot &+ group)
-                    // Columns first, t = Aᵀ m, then rows: y = t A.
-                    let c0 = Self.outputTransform(Self.column(p, 0, pointStride))
-                    let c1 = Self.outputTransform(Self.column(p, 1, pointStride))
-                    let c2 = Self.outputTransform(Self.column(p, 2, pointStride))
-                    let c3 = Self.outputTransform(Self.column(p, 3, pointStride))
-                    let c4 = Self.outputTransform(Self.column(p, 4, pointStride))
-                    let c5 = Self.outputTransform(Self.column(p, 5, pointStride))
-                    let lanes = min(8, run - group)
-                    let left = (tileColumn + group) * 4
-                    let width = min(lanes * 4, ow - left)
-                    @inline(__always) func storeRow(_ r: Int, _ x: Row) {
-                        let oy = tileRow * 4 + r
-                        guard oy < oh else { return }
-                        let a = Self.outputTransform(x)
-                        var y = (a.0 + bias, a.1 + bias, a.2 + bias, a.3 + bias)
-                        if relu {
-                            y = (y.0.replacing(with: 0, where: y.0 .< 0), y.1.replacing(with: 0, where: y.1 .< 0),
-                                 y.2.replacing(with: 0, where: y.2 .< 0), y.3.replacing(with: 0, where: y.3 .< 0))
-                        }
-                        let line = plane + (oy &* ow &+ left)
-                        if width == 32 {
-                            for lane in 0..<8 {
-                                let q = line + lane &* 4
-                                q[0] = y.0[lane]
-                                q[1] = y.1[lane]
-                                q[2] = y.2[lane]
-                                q[3] = y.3[lane]
-                            }
-                        } else {
-                            for x in 0..<width {
-                                let lane = x >> 2
-                                switch x & 3 {
-                                case 0: line[x] = y.0[lane]
-                                case 1: line[x] = y.1[lane]
-                                case 2: line[x] = y.2[lane]
-                                default: line[x] = y.3[lane]
-                                }
-                            }
-                        }
+            let (image, within) = tile.quotientAndRemainder(dividingBy: layout.tilesPerImage)
+            let (tileRow, tileColumn) = within.quotientAndRemainder(dividingBy: layout.tileColumns)
+            let rows = min(4, oh - tileRow * 4), columns = min(4, ow - tileColumn * 4)
+            let plane = oh &* ow
+            let pointStride = stride &* filters
+            var filter = 0
+            while filter < filters {
+                let p = m + (slot &* filters &+ filter)
+                // Columns first, t = Aᵀ m, then rows: y = t A.
+                let c0 = Self.outputTransform(Self.column(p, 0, pointStride))
+                let c1 = Self.outputTransform(Self.column(p, 1, pointStride))
+                let c2 = Self.outputTransform(Self.column(p, 2, pointStride))
+                let c3 = Self.outputTransform(Self.column(p, 3, pointStride))
+                let c4 = Self.outputTransform(Self.column(p, 4, pointStride))
+                let c5 = Self.outputTransform(Self.column(p, 5, pointStride))
+                let b = bias.map { Self.load($0 + filter) } ?? .zero
+                let origin = output + (((image &* filters &+ filter) &* oh &+ tileRow &* 4) &* ow &+ tileColumn &* 4)
+                @inline(__always) func storeRow(_ r: Int, _ x: Row) {
+                    guard r < rows else { return }
+                    let a = Self.outputTransform(x)
+                    var y = (a.0 + b, a.1 + b, a.2 + b, a.3 + b)
+                    if relu {
+                        y = (y.0.replacing(with: 0, where: y.0 .< 0), y.1.replacing(with: 0, where: y.1 .< 0),
+                             y.2.replacing(with: 0, where: y.2 .< 0), y.3.replacing(with: 0, where: y.3 .< 0))
                     }
-                    storeRow(0, (c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
-                    storeRow(1, (c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
-                    storeRow(2, (c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
-                    storeRow(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
-                    group += 8
+                    let line = origin + r &* ow
+                    for lane in 0..<8 {
+                        let q = line + lane &* plane
+                        q[0] = y.0[lane]
+                        if columns > 1 { q[1] = y.1[lane] }
+                        if columns > 2 { q[2] = y.2[lane] }
+                        if columns > 3 { q[3] = y.3[lane] }
+                    }
                 }
+                storeRow(0, (c0.0, c1.0, c2.0, c3.0, c4.0, c5.0))
+                storeRow(1, (c0.1, c1.1, c2.1, c3.1, c4.1, c5.1))
+                storeRow(2, (c0.2, c1.2, c2.2, c3.2, c4.2, c5.2))
+                storeRow(3, (c0.3, c1.3, c2.3, c3.3, c4.3, c5.3))
+                filter += 8
             }
         }
 

@@ -43,9 +43,7 @@ enum WeightPacking {
                 func attribute(_ name: String) -> [Int64]? { node.attribute.first { $0.name == name }?.ints }
                 if winograd, w.shape.count == 4, w.shape[2] == 3, w.shape[3] == 3, group == 1,
                    (attribute("strides") ?? [1, 1]) == [1, 1], (attribute("dilations") ?? [1, 1]) == [1, 1] {
-                    plan.winograd = values.withUnsafeBufferPointer { buffer in
-                        buffer.baseAddress.flatMap { ConvolutionKernels.Winograd(weights: $0, filters: m, channels: w.shape[1], kernel: kernel) }
-                    }
+                    plan.winograd = ConvolutionKernels.WinogradWeights(weights: values, filters: m, channels: w.shape[1], kernel: kernel)
                 }
             }
             return plan.packedWeights.isEmpty && !plan.relu ? nil : plan
