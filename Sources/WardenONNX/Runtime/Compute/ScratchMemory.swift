@@ -10,7 +10,10 @@ import Synchronization
 /// and the next call of the same shape takes one back already mapped. Small
 /// buffers go straight to `malloc`, which reuses them well; buffers past
 /// `largest`, and any beyond `capacity` in total, are freed as before.
-enum ScratchMemory {
+final class ScratchMemory: Sendable {
+    /// The cache the kernels share.
+    static let shared = ScratchMemory()
+
     /// Buffers below this many bytes are not cached.
     static let smallest = 1 << 16
     /// Buffers above this many bytes are not cached.
@@ -24,16 +27,25 @@ enum ScratchMemory {
         var free: [Int: [UInt]] = [:]
         var bytes = 0
     }
-    private static let cache = Mutex(Cache())
+    private let cache = Mutex(Cache())
+
+    init() {}
 
     /// The byte count a request of `bytes` is rounded up to.
     static func sizeClass(_ bytes: Int) -> Int {
         bytes <= smallest ? bytes : 1 << (Int.bitWidth - (bytes - 1).leadingZeroBitCount)
     }
 
-    /// Uninitialized memory for `count` floats, 64-byte aligned. Give it back with `release(_:count:)`.
-    static func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
-        let bytes = sizeClass(max(1, count) * MemoryLayout<Float>.stride)
+    /// Uninitialized memory for `count` floats, 64-byte aligned, from the shared cache. Give it back with `release(_:floats:)`.
+    static func allocate(floats count: Int) -> UnsafeMutablePointer<Float> { shared.allocate(floats: count) }
+
+    /// Returns memory from `allocate(floats: count)` with the same `count` to the shared cache.
+    static func release(_ pointer: UnsafeMutablePointer<Float>, floats count: Int) { shared.release(pointer, floats: count) }
+
+    /// Uninitialized memory for `count` floats, 64-byte aligned. Give it back with `release(_:floats:)`.
+    func allocate(floats count: Int) -> UnsafeMutablePointer<Float> {
+        let (smallest, largest, alignment) = (Self.smallest, Self.largest, Self.alignment)
+        let bytes = Self.sizeClass(max(1, count) * MemoryLayout<Float>.stride)
         if bytes > smallest, bytes <= largest {
             let reused: UInt? = cache.withLock { cache in
                 guard let address = cache.free[bytes]?.popLast() else { return nil }
@@ -49,8 +61,9 @@ enum ScratchMemory {
     }
 
     /// Returns memory from `allocate(floats: count)` with the same `count`.
-    static func release(_ pointer: UnsafeMutablePointer<Float>, floats count: Int) {
-        let bytes = sizeClass(max(1, count) * MemoryLayout<Float>.stride)
+    func release(_ pointer: UnsafeMutablePointer<Float>, floats count: Int) {
+        let (smallest, largest, capacity) = (Self.smallest, Self.largest, Self.capacity)
+        let bytes = Self.sizeClass(max(1, count) * MemoryLayout<Float>.stride)
         if bytes > smallest, bytes <= largest {
             let kept = cache.withLock { cache in
                 guard cache.bytes + bytes <= capacity else { return false }
