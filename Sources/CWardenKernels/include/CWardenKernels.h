@@ -38,6 +38,13 @@ void warden_sgemm_avx512(long kc, const float *a, const float *b, float *c, long
 void warden_sgemm_avx2(long kc, const float *a, const float *b, float *c, long ldc,
                        long rows, long columns, const WardenTileEpilogue *epilogue);
 
+/// The same tiles reading A in place from a row-major matrix: row `i`, depth
+/// `p` at `a[i * lda + p]`. An activation matrix goes in without packing.
+void warden_sgemm_avx512_rows_a(long kc, const float *a, long lda, const float *b, float *c, long ldc,
+                                long rows, long columns, const WardenTileEpilogue *epilogue);
+void warden_sgemm_avx2_rows_a(long kc, const float *a, long lda, const float *b, float *c, long ldc,
+                              long rows, long columns, const WardenTileEpilogue *epilogue);
+
 /// A spin-wait hint (`pause` on x86, `yield` on Arm) for a thread polling for
 /// work, so it spins without starving the other hardware thread or burning power.
 static inline void warden_cpu_relax(void) {

@@ -58,26 +58,42 @@ extension GEMM {
             switch self {
             case .avx512: warden_sgemm_avx512(kc, a, b, c, ldc, rows, columns, &epilogue)
             case .avx2: warden_sgemm_avx2(kc, a, b, c, ldc, rows, columns, &epilogue)
-            case .portable: GEMM.portableTile(kc, a, b, c, ldc, rows, columns, epilogue)
+            case .portable: GEMM.portableTile(kc, a, rowStride: 1, depthStride: 4, b, c, ldc, rows, columns, epilogue)
+            }
+        }
+
+        /// One tile reading A in place: `a` points at row 0, depth 0 of a
+        /// row-major matrix with rows `lda` floats apart, so activations need no packing.
+        @inline(__always)
+        func tile(
+            _ kc: Int, rowMajor a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+            _ rows: Int, _ columns: Int, _ epilogue: inout WardenTileEpilogue
+        ) {
+            switch self {
+            case .avx512: warden_sgemm_avx512_rows_a(kc, a, lda, b, c, ldc, rows, columns, &epilogue)
+            case .avx2: warden_sgemm_avx2_rows_a(kc, a, lda, b, c, ldc, rows, columns, &epilogue)
+            case .portable: GEMM.portableTile(kc, a, rowStride: lda, depthStride: 1, b, c, ldc, rows, columns, epilogue)
             }
         }
     }
 
-    /// A 4 × 8 tile in Swift SIMD; the same contract as `warden_sgemm_avx512`.
+    /// A 4 × 8 tile in Swift SIMD; the same contract as `warden_sgemm_avx512`, with A's
+    /// element (i, p) at `a[i * rowStride + p * depthStride]`. Rows past `rows` are not read.
     static func portableTile(
-        _ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+        _ kc: Int, _ a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
+        _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
         _ rows: Int, _ columns: Int, _ epilogue: WardenTileEpilogue
     ) {
         var c0 = SIMD8<Float>(), c1 = SIMD8<Float>(), c2 = SIMD8<Float>(), c3 = SIMD8<Float>()
         let bRaw = UnsafeRawPointer(b)
+        func element(_ i: Int, _ p: Int) -> Float { i < rows ? a[i * rowStride + p * depthStride] : 0 }
         for p in 0..<kc {
             let vector = bRaw.loadUnaligned(fromByteOffset: p * 32, as: SIMD8<Float>.self)
-            let column = a + p * 4
             // Multiply then add: `addingProduct` would become a libm `fmaf` call per lane on baseline x86-64.
-            c0 += vector * column[0]
-            c1 += vector * column[1]
-            c2 += vector * column[2]
-            c3 += vector * column[3]
+            c0 += vector * element(0, p)
+            c1 += vector * element(1, p)
+            c2 += vector * element(2, p)
+            c3 += vector * element(3, p)
         }
         for i in 0..<rows {
             let row = c + i * ldc

@@ -62,43 +62,60 @@ enum GEMM {
         let nPanels = (n + kernel.nr - 1) / kernel.nr
         let work = m * n * max(k, 1)
         let parts = threads <= 1 || work < parallelThreshold ? 1 : min(threads, max(nPanels, mPanels))
+        // A row-major A (activations, Gemm without transA) is read in place by the tile: no packing.
+        let inPlace: (base: UnsafePointer<Float>, lda: Int)? =
+            if case .matrix(let base, let rowStride, 1) = a, k > 0 { (base, rowStride) } else { nil }
         // Split the wider side; the other operand is packed once and shared.
         let splitN = nPanels >= mPanels || nPanels >= parts * 2
-        let sharedA: PackedPanels? = parts > 1 && splitN ? a.panels(kernel, side: .a, count: m, depth: k) : nil
+        let sharedA: PackedPanels? = parts > 1 && splitN && inPlace == nil ? a.panels(kernel, side: .a, count: m, depth: k) : nil
         let sharedB: PackedPanels? = parts > 1 && !splitN ? b.panels(kernel, side: .b, count: n, depth: k) : nil
         let output = SendablePointer(c)
+        let source = inPlace.map { SendablePointer(UnsafeMutablePointer(mutating: $0.base)) }
         Parallel.forEach(parts, threads: parts) { part in
             let c = output.pointer
+            /// A from `row` on: read in place, or packed panels starting at that row.
+            func aSource(fromPanel first: Int, to end: Int) -> ASource {
+                if let source, let inPlace { return .rowMajor(source.pointer + first * kernel.mr * inPlace.lda, lda: inPlace.lda) }
+                if let sharedA { return .packed(sharedA, first: first) }
+                let pa = a.panels(kernel, side: .a, count: m, depth: k, from: first, to: end)
+                return .packed(pa.panels, first: pa.offset)
+            }
             if parts == 1 {
-                let pa = a.panels(kernel, side: .a, count: m, depth: k)
                 let pb = b.panels(kernel, side: .b, count: n, depth: k)
-                run(kernel, pa, 0, pb, 0, m: m, n: n, k: k, c: c, ldc: ldc, epilogue: epilogue)
+                run(kernel, aSource(fromPanel: 0, to: mPanels), pb, 0, m: m, n: n, k: k, c: c, ldc: ldc, epilogue: epilogue)
             } else if splitN {
                 let (first, end) = Parallel.range(part, of: parts, count: nPanels)
-                guard first < end, let pa = sharedA else { return }
+                guard first < end else { return }
                 let columns = first * kernel.nr
                 let width = min(n, end * kernel.nr) - columns
                 let pb = b.panels(kernel, side: .b, count: n, depth: k, from: first, to: end)
                 var local = epilogue
                 local.columnBias = epilogue.columnBias.map { $0 + columns }
-                run(kernel, pa, 0, pb.panels, pb.offset, m: m, n: width, k: k, c: c + columns, ldc: ldc, epilogue: local)
+                run(kernel, aSource(fromPanel: 0, to: mPanels), pb.panels, pb.offset, m: m, n: width, k: k, c: c + columns, ldc: ldc, epilogue: local)
             } else {
                 let (first, end) = Parallel.range(part, of: parts, count: mPanels)
                 guard first < end, let pb = sharedB else { return }
                 let rows = first * kernel.mr
                 let height = min(m, end * kernel.mr) - rows
-                let pa = a.panels(kernel, side: .a, count: m, depth: k, from: first, to: end)
                 var local = epilogue
                 local.rowBias = epilogue.rowBias.map { $0 + rows }
-                run(kernel, pa.panels, pa.offset, pb, 0, m: height, n: n, k: k, c: c + rows * ldc, ldc: ldc, epilogue: local)
+                run(kernel, aSource(fromPanel: first, to: end), pb, 0, m: height, n: n, k: k, c: c + rows * ldc, ldc: ldc, epilogue: local)
             }
         }
     }
 
+    /// Where the tiles find A.
+    enum ASource {
+        /// Packed panels; `first` is the index of the region's first panel.
+        case packed(PackedPanels, first: Int)
+        /// A row-major matrix read in place, from the region's first row.
+        case rowMajor(UnsafePointer<Float>, lda: Int)
+    }
+
     /// The blocked loops over one region of C, on the calling thread.
-    /// `aFirst`/`bFirst` are the panel indices of the region's first row/column in `a`/`b`.
+    /// `bFirst` is the panel index of the region's first column in `b`.
     static func run(
-        _ kernel: Microkernel, _ a: PackedPanels, _ aFirst: Int, _ b: PackedPanels, _ bFirst: Int,
+        _ kernel: Microkernel, _ a: ASource, _ b: PackedPanels, _ bFirst: Int,
         m: Int, n: Int, k: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue
     ) {
         let mr = kernel.mr, nr = kernel.nr
@@ -120,9 +137,15 @@ enum GEMM {
                     var row = rowBlock
                     while row < rowBlock + blockRows {
                         let rows = min(mr, m - row)
-                        let aPanel = a.base + (aFirst + row / mr) * a.depth * mr + depth * mr
                         tile.row_bias = epilogue.rowBias.map { $0 + row }
-                        kernel.tile(kc, aPanel, bPanel, c + row * ldc + column, ldc, rows, columns, &tile)
+                        let target = c + row * ldc + column
+                        switch a {
+                        case .packed(let panels, let first):
+                            let aPanel = panels.base + (first + row / mr) * panels.depth * mr + depth * mr
+                            kernel.tile(kc, aPanel, bPanel, target, ldc, rows, columns, &tile)
+                        case .rowMajor(let base, let lda):
+                            kernel.tile(kc, rowMajor: base + row * lda + depth, lda: lda, bPanel, target, ldc, rows, columns, &tile)
+                        }
                         row += mr
                     }
                     column += nr
