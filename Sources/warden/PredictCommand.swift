@@ -16,7 +16,8 @@ struct PredictCommand: ParsableCommand {
             A model directory whose warden.yaml names preprocess/postprocess WASM modules runs the same pipeline \
             as warden serve, under the card's sandbox limits. Outputs are written as DIR/NAME.npy with --output-dir \
             (BYTES outputs as DIR/NAME.txt, one element per line), and summarized: name, dtype, shape and the \
-            first values. --bench N runs N timed inferences after a warm-up and prints min, median and p99 in ms.
+            first values. --bench N runs N timed inferences after a warm-up and prints min, median and p99 in ms; \
+            with --profile it also prints where the time went, per op type and for the slowest nodes (ONNX models).
             """
     )
 
@@ -35,6 +36,9 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Time this many inferences after a warm-up.")
     var bench: Int?
 
+    @Flag(name: .long, help: "With --bench, time every node and print the time per op type and the slowest nodes (ONNX models).")
+    var profile = false
+
     @Flag(name: .long, help: "Print the summary as JSON.")
     var json = false
 
@@ -44,6 +48,7 @@ struct PredictCommand: ParsableCommand {
         }
         if let bench, bench < 1 { throw ValidationError("--bench must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if profile, bench == nil { throw ValidationError("--profile times the --bench runs; add --bench N") }
     }
 
     func run() throws {
@@ -64,11 +69,16 @@ struct PredictCommand: ParsableCommand {
                 }
             }
             var timings: [Double] = []
+            let executor = (runtime as? ONNXModelRuntime)?.executor
+            if profile, executor == nil {
+                throw WardenError(.invalidArgument, "--profile times the nodes of an ONNX model; \(model) runs as \(runtime.platform)")
+            }
+            let nodeTimes = profile ? Executor.Profile() : nil
             if let bench {
                 _ = try runtime.infer(inputs)
                 for _ in 0..<bench {
                     let start = DispatchTime.now().uptimeNanoseconds
-                    _ = try runtime.infer(inputs)
+                    if let executor, let nodeTimes { _ = try executor.run(inputs, profile: nodeTimes) } else { _ = try runtime.infer(inputs) }
                     timings.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
                 }
                 timings.sort()
@@ -81,6 +91,13 @@ struct PredictCommand: ParsableCommand {
                 if !timings.isEmpty {
                     object["bench"] = ["runs": timings.count, "threads": threads, "min_ms": timings[0], "median_ms": timings[timings.count / 2], "p99_ms": timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]]
                 }
+                if let nodeTimes {
+                    let runs = Double(max(nodeTimes.runs, 1))
+                    object["profile"] = [
+                        "ops": nodeTimes.byOp.map { ["op": $0.op, "nodes": $0.nodes, "ms_per_run": Double($0.nanoseconds) / 1e6 / runs] as [String: Any] },
+                        "nodes": nodeTimes.nodes.map { ["op": $0.op, "name": $0.name, "ms_per_run": Double($0.nanoseconds) / 1e6 / runs] as [String: Any] },
+                    ]
+                }
                 printJSON(object)
             } else {
                 for (name, tensor) in ordered {
@@ -90,7 +107,25 @@ struct PredictCommand: ParsableCommand {
                     print(String(format: "bench: %d runs, %d thread(s): min %.3f ms, median %.3f ms, p99 %.3f ms",
                                  timings.count, threads, timings[0], timings[timings.count / 2], timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]))
                 }
+                if let nodeTimes { Self.printProfile(nodeTimes) }
             }
+        }
+    }
+
+    /// The time per op type, then the ten slowest nodes, in ms per run and as a share of all node time.
+    static func printProfile(_ profile: Executor.Profile) {
+        let runs = Double(max(profile.runs, 1))
+        let total = Double(max(1, profile.nodes.reduce(0) { $0 + $1.nanoseconds }))
+        func row(_ label: String, _ count: String, _ nanoseconds: UInt64) -> String {
+            let padded = label.count >= 40 ? String(label.prefix(39)) + "…" : label.padding(toLength: 40, withPad: " ", startingAt: 0)
+            return "  " + padded + count.leftPadded(6) + String(format: "%10.3f %6.1f%%", Double(nanoseconds) / 1e6 / runs, 100 * Double(nanoseconds) / total)
+        }
+        print("profile: time inside the nodes, per run (\(profile.runs) runs)")
+        print("  " + "op".padding(toLength: 40, withPad: " ", startingAt: 0) + "nodes".leftPadded(6) + "    ms/run   share")
+        for op in profile.byOp { print(row(op.op, "\(op.nodes)", op.nanoseconds)) }
+        print("  slowest nodes (op, then the node's name or its first output):")
+        for node in profile.nodes.sorted(by: { $0.nanoseconds > $1.nanoseconds }).prefix(10) {
+            print(row("\(node.op) \(node.name)", "", node.nanoseconds))
         }
     }
 
@@ -139,4 +174,8 @@ struct PredictCommand: ParsableCommand {
         case .string(let values): Array(values.prefix(count))
         }
     }
+}
+
+private extension String {
+    func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
 }

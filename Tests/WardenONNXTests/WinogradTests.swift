@@ -124,3 +124,88 @@ import WardenCore
         Self.expectClose(actual.filter(\.isFinite), expected.filter(\.isFinite), "\(special)")
     }
 }
+
+/// A Conv with few output positions turns the product around (positions as rows, filters as columns).
+@Suite struct TransposedConvolutionTests {
+    static func transposed(_ executor: Executor) -> ConvolutionKernels.TransposedWeights? {
+        (executor.steps.first?.prepared as? ConvolutionKernels.ConvPlan)?.transposed
+    }
+
+    /// 3×3 over 5×5 (25 positions) with 128 filters, batch 2, bias and Relu; and a 1×1 Conv over 7×7.
+    @Test(arguments: [(64, 128, 5, 3, true), (64, 128, 7, 1, false)])
+    func matchesTheUsualProduct(channels: Int, filters: Int, size: Int, kernel: Int, relu: Bool) throws {
+        let pads = kernel == 3 ? [1, 1, 1, 1] : [0, 0, 0, 0]
+        var graph = Onnx_GraphProto()
+        graph.input = [FusionTests.value("x", [2, channels, size, size])]
+        graph.initializer = [
+            FusionTests.initializer("w", [filters, channels, kernel, kernel], GEMMTests.random(filters * channels * kernel * kernel, seed: 50)),
+            FusionTests.initializer("b", [filters], GEMMTests.random(filters, seed: 51)),
+        ]
+        graph.node = [FusionTests.node("Conv", ["x", "w", "b"], [relu ? "c" : "y"], [("pads", pads)])]
+        if relu { graph.node.append(FusionTests.node("Relu", ["c"], ["y"])) }
+        graph.output = [FusionTests.value("y", [2, filters, size, size])]
+        var proto = Onnx_ModelProto()
+        proto.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        proto.opsetImport = [opset]
+        proto.graph = graph
+        let model = try ONNXModel(serialized: try proto.serializedData(), path: "few-positions.onnx")
+        let x = Tensor(shape: [2, channels, size, size], floats: GEMMTests.random(2 * channels * size * size, seed: 52))
+        let plain = try Executor(model: model, options: .init(threads: 1, fusion: false))
+        #expect(Self.transposed(plain) == nil)
+        let expected = try #require(try plain.run(["x": x])["y"])
+        for threads in [1, 2] {
+            let fast = try Executor(model: model, options: .init(threads: threads))
+            let weights = try #require(Self.transposed(fast))
+            #expect(weights.suits(positions: size * size, kernel: .best) && !weights.isPacked)
+            let actual = try #require(try fast.run(["x": x])["y"])
+            #expect(weights.isPacked, "the first call with few positions packs the turned-around weights")
+            #expect(actual.shape == expected.shape)
+            GEMMTests.expectClose(actual.floats, expected.floats, "\(channels)→\(filters) \(kernel)×\(kernel) over \(size)×\(size), threads \(threads)")
+        }
+    }
+}
+
+/// MaxPool over rows of 16 or more columns takes the separable path; it must agree with the window-by-window maximum.
+@Suite struct MaxPoolTests {
+    @Test func separableMaxMatchesTheWindowMaximum() throws {
+        let (c, h, w) = (3, 9, 37)
+        var values = GEMMTests.random(c * h * w, seed: 60)
+        values[5] = .nan
+        values[w * 2 + 20] = -.infinity
+        values[w * 4 + 36] = .infinity
+        var graph = Onnx_GraphProto()
+        graph.input = [FusionTests.value("x", [1, c, h, w])]
+        graph.node = [FusionTests.node("MaxPool", ["x"], ["y"], [("kernel_shape", [3, 3]), ("strides", [2, 2]), ("pads", [1, 1, 1, 1])])]
+        let (oh, ow) = ((h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1)
+        graph.output = [FusionTests.value("y", [1, c, oh, ow])]
+        var proto = Onnx_ModelProto()
+        proto.irVersion = 8
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        proto.opsetImport = [opset]
+        proto.graph = graph
+        let executor = try Executor(model: try ONNXModel(serialized: try proto.serializedData(), path: "maxpool.onnx"))
+        let y = try #require(try executor.run(["x": Tensor(shape: [1, c, h, w], floats: values)])["y"])
+        #expect(y.shape == [1, c, oh, ow])
+        var expected: [Float] = []
+        for plane in 0..<c {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var best = -Float.infinity
+                    for ky in 0..<3 {
+                        for kx in 0..<3 {
+                            let (iy, ix) = (oy * 2 - 1 + ky, ox * 2 - 1 + kx)
+                            // Padding never wins, and neither does a NaN: the executor's MaxPool ignores NaN.
+                            if iy >= 0, iy < h, ix >= 0, ix < w, values[(plane * h + iy) * w + ix] > best { best = values[(plane * h + iy) * w + ix] }
+                        }
+                    }
+                    expected.append(best)
+                }
+            }
+        }
+        #expect(y.floats == expected)
+        #expect(y.floats.contains(.infinity))
+    }
+}

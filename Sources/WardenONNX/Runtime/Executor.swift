@@ -23,7 +23,8 @@ public final class Executor: Sendable {
         /// large element-wise ops). 1 runs everything on the calling thread.
         public var threads: Int
         /// Fold constant subgraphs and fuse ops at load time (Conv + BatchNormalization + Relu, MatMul + Add + Relu, Gemm + Relu),
-        /// and prepare Winograd weights for wide 3×3 convolutions. Off, every Conv goes through im2col.
+        /// and let Conv pick Winograd or a transposed product for the shapes where they are faster.
+        /// Off, every Conv goes through im2col and the packed weights as they are.
         public var fusion: Bool
 
         /// - Parameter threads: defaults to the number of active cores; values below 1 count as 1.
@@ -122,7 +123,7 @@ public final class Executor: Sendable {
             if let preparer = Kernels.preparers[Kernels.key(node)] {
                 prepared = try preparer(NodeContext(node: node, opset: opset, resolver: resolver))
             } else {
-                prepared = WeightPacking.plan(fused, initializers: tensors, winograd: options.fusion)
+                prepared = WeightPacking.plan(fused, initializers: tensors, alternatives: options.fusion)
             }
             steps.append(Step(node: node, kernel: kernel, opset: opset, prepared: prepared, release: release[position]))
         }
@@ -134,6 +135,37 @@ public final class Executor: Sendable {
     /// - Returns: every graph output, by name.
     /// - Throws: `.invalidArgument` for a missing, unknown or mis-typed input, or a kernel's error naming its node.
     public func run(_ inputs: [String: Tensor]) throws -> [String: Tensor] {
+        try run(inputs, profile: nil)
+    }
+
+    /// Time spent per node, summed over the runs given it, like ONNX Runtime's profiling.
+    /// Not thread-safe: one profile per thread.
+    public final class Profile {
+        /// Per node in execution order: its op, its name (or its first output's) and the nanoseconds it took in all runs.
+        public private(set) var nodes: [(op: String, name: String, nanoseconds: UInt64)] = []
+        public private(set) var runs = 0
+
+        public init() {}
+
+        func record(_ step: Int, _ node: Onnx_NodeProto, _ nanoseconds: UInt64) {
+            if step == nodes.count { nodes.append((node.opType, node.name.isEmpty ? node.output.first ?? "" : node.name, 0)) }
+            if step == 0 { runs += 1 }
+            nodes[step].nanoseconds += nanoseconds
+        }
+
+        /// Total time per op type, largest first.
+        public var byOp: [(op: String, nodes: Int, nanoseconds: UInt64)] {
+            var totals: [String: (Int, UInt64)] = [:]
+            for node in nodes {
+                let entry = totals[node.op] ?? (0, 0)
+                totals[node.op] = (entry.0 + 1, entry.1 + node.nanoseconds)
+            }
+            return totals.map { ($0.key, $0.value.0, $0.value.1) }.sorted { $0.nanoseconds > $1.nanoseconds }
+        }
+    }
+
+    /// Runs the model, adding each node's time to `profile`.
+    public func run(_ inputs: [String: Tensor], profile: Profile?) throws -> [String: Tensor] {
         var values = initializers
         let expected = Dictionary(signature.inputs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for name in inputs.keys where expected[name] == nil {
@@ -146,11 +178,13 @@ public final class Executor: Sendable {
             try Self.check(tensor, against: spec)
             values[spec.name] = tensor
         }
-        for step in steps {
+        for (index, step) in steps.enumerated() {
             let node = step.node
             let context = NodeContext(node: node, opset: step.opset, resolver: resolver, prepared: step.prepared, threads: options.threads)
             let arguments = node.input.map { $0.isEmpty ? nil : values[$0] }
+            let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             let results = try step.kernel(context, arguments)
+            profile?.record(index, node, DispatchTime.now().uptimeNanoseconds - start)
             for (name, tensor) in zip(node.output, results) where !name.isEmpty {
                 values[name] = tensor
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WardenCore
 
 extension ConvolutionKernels {
@@ -13,6 +14,46 @@ extension ConvolutionKernels {
         var relu = false
         /// The weights for Winograd, for a 3×3 stride-1 Conv wide enough to gain from it.
         var winograd: WinogradWeights?
+        /// The weights for outputs with few positions, for an ungrouped Conv.
+        var transposed: TransposedWeights?
+    }
+
+    /// A Conv's weights packed as the B of `outputᵀ = im2colᵀ · Wᵀ`, made by the first call that needs them.
+    ///
+    /// With few output positions (the 7×7 maps at the end of a ResNet: 49
+    /// positions, 512 filters, K = 4608) the usual `W · im2col` has 49 columns,
+    /// and the 32-wide tiles compute 64 of them. Turned around, the 512 filters
+    /// fill the columns exactly and the 49 positions are rows, which the tile
+    /// handles at any count. Measured on ResNet-18's last stage: see docs/performance.md.
+    final class TransposedWeights: Sendable {
+        let filters: Int
+        let depth: Int
+        private let weights: [Float]
+        private let kernel: GEMM.Microkernel
+        private let packed = Mutex<PackedPanels?>(nil)
+
+        init(weights: [Float], filters: Int, kernel: GEMM.Microkernel) {
+            (self.weights, self.filters, self.kernel) = (weights, filters, kernel)
+            depth = filters > 0 ? weights.count / filters : 0
+        }
+
+        /// Whether a call has packed the weights yet.
+        var isPacked: Bool { packed.withLock { $0 != nil } }
+
+        /// Whether a layer with `positions` output positions per image should turn the product around.
+        func suits(positions: Int, kernel: GEMM.Microkernel) -> Bool {
+            positions < 2 * kernel.nr && filters >= 4 * kernel.nr && filters % kernel.nr == 0 && depth >= 64
+        }
+
+        func panels() -> PackedPanels? {
+            packed.withLock { cached in
+                if let cached { return cached }
+                cached = weights.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.map { GEMM.packB($0, rowStride: 1, columnStride: depth, k: depth, n: filters, kernel: kernel) }
+                }
+                return cached
+            }
+        }
     }
 
     /// Floats of the im2col block a worker keeps in cache: about 512 KiB.
@@ -72,6 +113,43 @@ extension ConvolutionKernels {
                 }
                 return Tensor(shape: [n, m] + g.output, floats: out)
             }
+        }
+
+        if let transposed = plan?.transposed, plan?.weightShape == w.shape, group == 1, transposed.filters == m, transposed.depth == depth,
+           transposed.suits(positions: positions, kernel: kernel), let packed = transposed.panels() {
+            let out = try LinearAlgebraKernels.withFloats(x) { xs in
+                try LinearAlgebraKernels.withOptional(bias) { biasPointer in
+                    try [Float](unsafeUninitializedCapacity: n * m * positions) { buffer, initialized in
+                        guard let input = xs.baseAddress, let output = buffer.baseAddress else { throw context.fail("has an empty input or output") }
+                        let columns = ScratchMemory.allocate(floats: depth * positions)
+                        let product = ScratchMemory.allocate(floats: positions * m)
+                        defer {
+                            ScratchMemory.release(columns, floats: depth * positions)
+                            ScratchMemory.release(product, floats: positions * m)
+                        }
+                        for image in 0..<n {
+                            let plane = input + image * c * shape.planeSize
+                            let left: GEMM.Operand
+                            if shape.pointwise {
+                                left = .matrix(plane, rowStride: 1, columnStride: shape.planeSize)
+                            } else {
+                                shape.im2col(plane, first: 0, width: positions, into: columns)
+                                left = .matrix(columns, rowStride: 1, columnStride: positions)
+                            }
+                            // productᵀ [positions × filters], then stored as [filters][positions].
+                            GEMM.multiply(left, .packed(packed), m: positions, n: m, k: depth, into: product, ldc: m,
+                                          epilogue: GEMM.Epilogue(relu: relu, columnBias: biasPointer), threads: max(1, context.threads), kernel: kernel)
+                            let target = output + image * m * positions
+                            for position in 0..<positions {
+                                let row = product + position * m
+                                for filter in 0..<m { target[filter * positions + position] = row[filter] }
+                            }
+                        }
+                        initialized = n * m * positions
+                    }
+                }
+            }
+            return Tensor(shape: [n, m] + g.output, floats: out)
         }
 
         // Blocks of output positions: a multiple of the tile width that keeps the im2col block in cache, and at least one per thread.

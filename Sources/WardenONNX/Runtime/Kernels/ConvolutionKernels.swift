@@ -135,6 +135,38 @@ enum ConvolutionKernels {
                             let high = min(count, origin >= limit ? 0 : (limit - origin + dilation - 1) / dilation)
                             return low..<max(low, high)
                         }
+                        if !average, dh == 1, dw == 1, wd >= 16 {
+                            // Separable: the max over the window's rows for a whole row of columns, 16 at a time,
+                            // then the max over the window's columns of that row. A NaN never wins, as below.
+                            let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: wd)
+                            defer { rowMax.deallocate() }
+                            for oy in 0..<oh {
+                                let iy0 = oy * sh - ph
+                                let rows = taps(iy0, 1, kh, h)
+                                rowMax.initialize(repeating: -.infinity, count: wd)
+                                for ky in rows {
+                                    let line = base + (iy0 + ky) * wd
+                                    var x = 0
+                                    while x + 16 <= wd {
+                                        let v = UnsafeRawPointer(line + x).loadUnaligned(as: SIMD16<Float>.self)
+                                        let best = UnsafeRawPointer(rowMax + x).loadUnaligned(as: SIMD16<Float>.self)
+                                        UnsafeMutableRawPointer(rowMax + x).storeBytes(of: best.replacing(with: v, where: v .> best), as: SIMD16<Float>.self)
+                                        x += 16
+                                    }
+                                    while x < wd {
+                                        if line[x] > rowMax[x] { rowMax[x] = line[x] }
+                                        x += 1
+                                    }
+                                }
+                                for ox in 0..<ow {
+                                    let ix0 = ox * sw - pw
+                                    var best = -Float.infinity
+                                    for kx in taps(ix0, 1, kw, wd) where rowMax[ix0 + kx] > best { best = rowMax[ix0 + kx] }
+                                    target[oy * ow + ox] = best
+                                }
+                            }
+                            return
+                        }
                         for oy in 0..<oh {
                             let iy0 = oy * sh - ph
                             let rows = taps(iy0, dh, kh, h)

@@ -6,8 +6,9 @@ import WardenCore
 /// `run` goes straight to the multiply. Carries the fused bias and Relu.
 enum WeightPacking {
     /// The prepared value for the node's kernel, or nil when it needs none.
-    /// `winograd: false` keeps every 3×3 Conv on im2col (`Executor.Options.fusion` off).
-    static func plan(_ fused: GraphFusion.Fused, initializers: [String: Tensor], winograd: Bool = true) -> (any Sendable)? {
+    /// `alternatives: false` keeps every Conv on plain im2col + GEMM, without the Winograd or
+    /// transposed forms for some shapes (`Executor.Options.fusion` off).
+    static func plan(_ fused: GraphFusion.Fused, initializers: [String: Tensor], alternatives: Bool = true) -> (any Sendable)? {
         let node = fused.node
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
         func constant(_ index: Int) -> Tensor? {
@@ -40,8 +41,11 @@ enum WeightPacking {
                     return (0..<group).map { GEMM.packA(base + $0 * mg * depth, rowStride: depth, columnStride: 1, m: mg, k: depth, kernel: kernel) }
                 }
                 plan.weightShape = plan.packedWeights.isEmpty ? [] : w.shape
+                if alternatives, group == 1, !plan.packedWeights.isEmpty {
+                    plan.transposed = ConvolutionKernels.TransposedWeights(weights: values, filters: m, kernel: kernel)
+                }
                 func attribute(_ name: String) -> [Int64]? { node.attribute.first { $0.name == name }?.ints }
-                if winograd, w.shape.count == 4, w.shape[2] == 3, w.shape[3] == 3, group == 1,
+                if alternatives, w.shape.count == 4, w.shape[2] == 3, w.shape[3] == 3, group == 1,
                    (attribute("strides") ?? [1, 1]) == [1, 1], (attribute("dilations") ?? [1, 1]) == [1, 1] {
                     plan.winograd = ConvolutionKernels.WinogradWeights(weights: values, filters: m, channels: w.shape[1], kernel: kernel)
                 }
