@@ -16,7 +16,8 @@ struct PredictCommand: ParsableCommand {
             A model directory whose warden.yaml names preprocess/postprocess WASM modules runs the same pipeline \
             as warden serve, under the card's sandbox limits. Outputs are written as DIR/NAME.npy with --output-dir \
             (BYTES outputs as DIR/NAME.txt, one element per line), and summarized: name, dtype, shape and the \
-            first values. --bench N runs N timed inferences after a warm-up and prints min, median and p99 in ms; \
+            first values. --bench N runs N timed inferences after a warm-up (at least one run and 200 ms) and prints \
+            min, median and p99 in ms; \
             with --profile it also prints where the time went, per op type and for the slowest nodes (ONNX models).
             """
     )
@@ -75,7 +76,12 @@ struct PredictCommand: ParsableCommand {
             }
             let nodeTimes = profile ? Executor.Profile() : nil
             if let bench {
-                _ = try runtime.infer(inputs)
+                // Warm-up: at least one run and 200 ms, so idle cores have reached their clock
+                // and the executor's worker threads are spinning before the timing starts.
+                let warmUpStart = DispatchTime.now().uptimeNanoseconds
+                repeat {
+                    _ = try runtime.infer(inputs)
+                } while DispatchTime.now().uptimeNanoseconds - warmUpStart < 200_000_000
                 for _ in 0..<bench {
                     let start = DispatchTime.now().uptimeNanoseconds
                     if let executor, let nodeTimes { _ = try executor.run(inputs, profile: nodeTimes) } else { _ = try runtime.infer(inputs) }
@@ -118,7 +124,7 @@ struct PredictCommand: ParsableCommand {
         let total = Double(max(1, profile.nodes.reduce(0) { $0 + $1.nanoseconds }))
         func row(_ label: String, _ count: String, _ nanoseconds: UInt64) -> String {
             let padded = label.count >= 40 ? String(label.prefix(39)) + "…" : label.padding(toLength: 40, withPad: " ", startingAt: 0)
-            return "  " + padded + count.leftPadded(6) + String(format: "%10.3f %6.1f%%", Double(nanoseconds) / 1e6 / runs, 100 * Double(nanoseconds) / total)
+            return "  " + padded + count.leftPadded(6) + String(format: "%10.4f %6.1f%%", Double(nanoseconds) / 1e6 / runs, 100 * Double(nanoseconds) / total)
         }
         print("profile: time inside the nodes, per run (\(profile.runs) runs)")
         print("  " + "op".padding(toLength: 40, withPad: " ", startingAt: 0) + "nodes".leftPadded(6) + "    ms/run   share")
