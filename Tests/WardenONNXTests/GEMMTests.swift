@@ -195,13 +195,18 @@ import WardenCore
         ]
         graph.node[11].attribute = [{ var a = Onnx_AttributeProto(); a.name = "transB"; a.type = .int; a.i = 1; return a }()]
         graph.output = [value("y", [2, 7]), value("n2", [2, 6, 9, 9])]
+        return try model(graph, path: "fusion.onnx")
+    }
+
+    /// `graph` as an opset-17 model.
+    static func model(_ graph: Onnx_GraphProto, path: String) throws -> ONNXModel {
         var proto = Onnx_ModelProto()
         proto.irVersion = 8
         var opset = Onnx_OperatorSetIdProto()
         opset.version = 17
         proto.opsetImport = [opset]
         proto.graph = graph
-        return try ONNXModel(serialized: try proto.serializedData(), path: "fusion.onnx")
+        return try ONNXModel(serialized: try proto.serializedData(), path: path)
     }
 
     @Test func fusedModelMatchesUnfused() throws {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import WardenCore
 
 extension ConvolutionKernels {
@@ -28,32 +27,27 @@ extension ConvolutionKernels {
     final class TransposedWeights: Sendable {
         let filters: Int
         let depth: Int
-        private let weights: [Float]
-        private let kernel: GEMM.Microkernel
-        private let packed = Mutex<PackedPanels?>(nil)
+        private let packed: OnFirstUse<PackedPanels>
 
         init(weights: [Float], filters: Int, kernel: GEMM.Microkernel) {
-            (self.weights, self.filters, self.kernel) = (weights, filters, kernel)
-            depth = filters > 0 ? weights.count / filters : 0
+            let depth = filters > 0 ? weights.count / filters : 0
+            (self.filters, self.depth) = (filters, depth)
+            packed = OnFirstUse {
+                weights.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.map { GEMM.packB($0, rowStride: 1, columnStride: depth, k: depth, n: filters, kernel: kernel) }
+                }
+            }
         }
 
         /// Whether a call has packed the weights yet.
-        var isPacked: Bool { packed.withLock { $0 != nil } }
+        var isPacked: Bool { packed.isMade }
 
         /// Whether a layer with `positions` output positions per image should turn the product around.
         func suits(positions: Int, kernel: GEMM.Microkernel) -> Bool {
             positions < 2 * kernel.nr && filters >= 4 * kernel.nr && filters % kernel.nr == 0 && depth >= 64
         }
 
-        func panels() -> PackedPanels? {
-            packed.withLock { cached in
-                if let cached { return cached }
-                cached = weights.withUnsafeBufferPointer { buffer in
-                    buffer.baseAddress.map { GEMM.packB($0, rowStride: 1, columnStride: depth, k: depth, n: filters, kernel: kernel) }
-                }
-                return cached
-            }
-        }
+        func panels() -> PackedPanels? { packed.value() }
     }
 
     /// Floats of the im2col block a worker keeps in cache: about 512 KiB.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 extension ConvolutionKernels {
     /// A 3×3, stride-1 convolution by Winograd's minimal filtering, F(4×4, 3×3)
@@ -33,29 +32,24 @@ extension ConvolutionKernels {
     final class WinogradWeights: Sendable {
         let filters: Int
         let channels: Int
-        private let weights: [Float]
-        private let kernel: GEMM.Microkernel
-        private let transformed = Mutex<Winograd?>(nil)
+        private let transformed: OnFirstUse<Winograd>
 
         /// nil when the layer is too narrow to gain (see `Winograd.init`).
         init?(weights: [Float], filters: Int, channels: Int, kernel: GEMM.Microkernel) {
             guard Winograd.suits(filters: filters, channels: channels), weights.count == filters * channels * 9 else { return nil }
-            (self.weights, self.filters, self.channels, self.kernel) = (weights, filters, channels, kernel)
+            (self.filters, self.channels) = (filters, channels)
+            transformed = OnFirstUse {
+                weights.withUnsafeBufferPointer { buffer in
+                    buffer.baseAddress.flatMap { Winograd(weights: $0, filters: filters, channels: channels, kernel: kernel) }
+                }
+            }
         }
 
         /// Whether a call has transformed the weights yet.
-        var isTransformed: Bool { transformed.withLock { $0 != nil } }
+        var isTransformed: Bool { transformed.isMade }
 
         /// The transformed weights, made by the first call that asks.
-        func winograd() -> Winograd? {
-            transformed.withLock { cached in
-                if let cached { return cached }
-                cached = weights.withUnsafeBufferPointer { buffer in
-                    buffer.baseAddress.flatMap { Winograd(weights: $0, filters: filters, channels: channels, kernel: kernel) }
-                }
-                return cached
-            }
-        }
+        func winograd() -> Winograd? { transformed.value() }
     }
 
     struct Winograd: Sendable {
