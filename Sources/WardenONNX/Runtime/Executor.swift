@@ -7,7 +7,9 @@ import WardenCore
 /// in one error), reads the initializers once, fixes the node order, folds
 /// constant subgraphs into initializers (see `ConstantFolding`), fuses
 /// Conv + BatchNormalization + Relu and MatMul + bias + Relu (see
-/// `GraphFusion`) and packs constant weights for the GEMM.
+/// `GraphFusion`), infers every value's shape where it can be known and refuses
+/// a model whose shapes contradict each other (see `ShapeInference`), and packs
+/// constant weights for the GEMM.
 /// `run` is safe to call from many threads at once: it shares only immutable
 /// state and keeps each call's intermediate tensors to itself. Each call may
 /// use up to `options.threads` threads inside its ops.
@@ -52,6 +54,12 @@ public final class Executor: Sendable {
     let resolver: ExternalDataResolver
     /// Nodes evaluated once at load time because all their inputs are constants.
     let foldedNodes: Int
+    /// The shape of every value whose rank is known at load time (see `ShapeInference`),
+    /// with symbolic dims (the batch) carried over from the graph inputs.
+    let inferredShapes: [String: [ShapeInference.Dim]]
+
+    /// The shape inferred at load time for a value (graph output or intermediate), or nil when its rank is not known.
+    public func inferredShape(of name: String) -> [TensorDimension]? { inferredShapes[name] }
 
     /// An executor with the default options: as many threads as active cores, fusion on.
     /// - Throws: `.unsupportedOperator` naming every unsupported (domain, op, opset); model errors.
@@ -59,7 +67,8 @@ public final class Executor: Sendable {
         try self.init(model: model, options: Options())
     }
 
-    /// - Throws: `.unsupportedOperator` naming every unsupported (domain, op, opset); model errors.
+    /// - Throws: `.unsupportedOperator` naming every unsupported (domain, op, opset); `.invalidGraph` naming
+    ///   the node and the two shapes when the model's shapes contradict each other; other model errors.
     public init(model: ONNXModel, options: Options) throws {
         let graph = model.graph
         self.graph = graph
@@ -95,6 +104,12 @@ public final class Executor: Sendable {
         } else {
             foldedNodes = 0
         }
+        // Shapes are inferred before fusion, so a contradiction names the node as the model has it;
+        // fusion keeps the name of every value it does not remove, so the shapes cover all values that run.
+        let declared = Dictionary(signature.inputs.map { ($0.name, $0.shape) }, uniquingKeysWith: { first, _ in first })
+        let shapes = try ShapeInference.infer(ordered, inputs: declared, constants: tensors, opsets: opsets, resolver: resolver)
+        try ShapeInference.checkOutputs(signature.outputs, inferred: shapes)
+        inferredShapes = shapes
         var nodes = ordered.map { GraphFusion.Fused(node: $0) }
         if options.fusion {
             nodes = GraphFusion.fuse(nodes, initializers: &tensors, outputs: outputs, protected: Set(signature.inputs.map(\.name)))
