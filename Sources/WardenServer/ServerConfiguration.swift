@@ -24,6 +24,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// In explicit mode, the repository models to load at start.
     public var loadModels: [String] = []
     public var repositoryPollSeconds = 5
+    /// How often registry serving reads the registry's events (alias moves reach serving within this).
+    public var registryEventPoll: Duration = .milliseconds(100)
     /// Which registry versions serve: by default the one `production` names.
     public var servingPolicy = ServingPolicy()
     /// Per-model policies that replace `servingPolicy` for those models.

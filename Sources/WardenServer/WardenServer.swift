@@ -101,7 +101,10 @@ public struct WardenServer: Sendable {
                 metadata: metadata, logger: logger
             )
         } else {
-            source = RegistryModelSource(registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, policies: configuration.servingPolicies, checkouts: checkouts, logger: logger)
+            source = RegistryModelSource(
+                registry: registry, server: server, loader: loader, defaultPolicy: configuration.servingPolicy, policies: configuration.servingPolicies,
+                pollInterval: configuration.registryEventPoll, checkouts: checkouts, logger: logger
+            )
         }
         let serving = Serving(server: server, source: source, metrics: metrics)
         let rollouts = configuration.repository == nil ? RolloutService(registry: registry, server: server, source: source, logger: logger) : nil

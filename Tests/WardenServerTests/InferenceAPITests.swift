@@ -228,6 +228,25 @@ struct InferenceAPITests {
             _ = try await waitServing("1.0.0", client)
         }
     }
+
+    @Test("an unloaded model stays unloaded while the server catches up on older events; a later alias move serves it again")
+    func unloadOutlastsOlderEvents() async throws {
+        // Events are read once a second here, so the publish's events are still unread when the unload lands.
+        try await ServerHarness.run({ $0.registryEventPoll = .seconds(1) }) { harness, client in
+            try await publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
+            let load = try await client.send(uri: "/v2/repository/models/iris/load", method: .post, headers: harness.headers(harness.adminToken))
+            #expect(load.status == .ok)
+            _ = try await waitServing("1.0.0", client)
+            let unload = try await client.send(uri: "/v2/repository/models/iris/unload", method: .post, headers: harness.headers(harness.adminToken))
+            #expect(unload.status == .ok)
+            // The next poll reads the publish's events, which are older than the unload: still unloaded.
+            try await Task.sleep(for: .milliseconds(1500))
+            let gone = try await post(client, "/v2/models/iris/infer", Array(Self.request.utf8))
+            #expect(gone.status == .serviceUnavailable, "an unload must outlast events that came before it")
+            try await publish(harness, client, fixture: "logreg-a.onnx", version: "1.1.0")
+            _ = try await waitServing("1.1.0", client, within: .seconds(10))
+        }
+    }
 }
 
 @Suite("Serving policies")

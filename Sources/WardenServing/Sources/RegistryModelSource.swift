@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import WardenCore
 import WardenIntegrity
 import WardenRegistry
@@ -34,6 +35,10 @@ public final class RegistryModelSource: ModelSource {
     let logger: Logger
     private let gate = SyncGate()
     private let ready = ReadyFlag()
+    /// Models unloaded through the repository API, with the registry's last event sequence at
+    /// that moment: events up to it are not a reason to serve them again (the poller may still
+    /// be catching up on events the unload already saw), a later alias move or a load is.
+    private let unloadedAt = Mutex<[String: Int64]>([:])
 
     public init(
         registry: Registry, server: ModelServer, loader: VersionLoader, defaultPolicy: ServingPolicy = ServingPolicy(),
@@ -70,16 +75,16 @@ public final class RegistryModelSource: ModelSource {
             try? await Task.sleep(for: pollInterval)
             do {
                 let events = try await registry.metadata.events(after: sequence, limit: 500)
-                var touched: [String] = []
+                var touched: [String: Int64] = [:]
                 for event in events {
                     sequence = event.sequence
-                    guard let model = event.model, !touched.contains(model) else { continue }
+                    guard let model = event.model else { continue }
                     switch event.kind {
-                    case .aliasSet, .aliasDeleted, .versionCreated, .versionYanked, .versionUnyanked: touched.append(model)
+                    case .aliasSet, .aliasDeleted, .versionCreated, .versionYanked, .versionUnyanked: touched[model] = event.sequence
                     default: break
                     }
                 }
-                for model in touched { await syncLogging(model) }
+                for (model, newest) in touched.sorted(by: { $0.value < $1.value }) { await syncLogging(model, event: newest) }
             } catch is CancellationError {
                 return
             } catch {
@@ -89,20 +94,26 @@ public final class RegistryModelSource: ModelSource {
     }
 
     public func load(model: String) async throws {
+        _ = unloadedAt.withLock { $0.removeValue(forKey: model) }
         try await sync(model)
     }
 
     public func unload(model: String) async throws {
+        let sequence = try await registry.metadata.latestEventSequence()
+        unloadedAt.withLock { $0[model] = sequence }
         server.unload(model: model, reason: "unloaded through the repository API; a load or an alias move serves it again")
     }
 
-    private func syncLogging(_ model: String) async {
-        do { try await sync(model) } catch { logger.error("cannot serve \(model): \(error)") }
+    /// Syncs `model`; `event` is the newest registry event that asked for it, if one did.
+    private func syncLogging(_ model: String, event: Int64? = nil) async {
+        do { try await sync(model, event: event) } catch { logger.error("cannot serve \(model): \(error)") }
     }
 
     /// Loads the versions the policy names that are not ready yet, then switches to them at once.
-    func sync(_ model: String) async throws {
+    /// A sync asked for by event `event` does nothing for a model unloaded through the API after that event.
+    func sync(_ model: String, event: Int64? = nil) async throws {
         try await gate.run(model) {
+            if let event, let mark = unloadedAt.withLock({ $0[model] }), event <= mark { return }
             let policy = policies[model] ?? defaultPolicy
             let metadata = registry.metadata
             var targets: [SemanticVersion] = []
