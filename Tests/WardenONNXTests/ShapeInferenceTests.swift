@@ -39,14 +39,6 @@ import WardenCore
         return tensor
     }
 
-    /// An INT attribute (the `FusionTests.node` helper writes lists).
-    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .int
-        attribute.i = Int64(value)
-        return attribute
-    }
 
     static func model(inputs: [Onnx_ValueInfoProto], initializers: [Onnx_TensorProto] = [], nodes: [Onnx_NodeProto],
                       outputs: [Onnx_ValueInfoProto], opset: Int64 = 17) throws -> ONNXModel {
@@ -83,11 +75,11 @@ import WardenCore
     /// → GlobalAveragePool → Flatten → Gemm(transB) → Softmax.
     static func cnn(classes: Int = 10, declared: [Any] = ["batch", 10]) throws -> ONNXModel {
         var gemm = FusionTests.node("Gemm", ["flat", "fc", "fcb"], ["logits"])
-        gemm.attribute = [int("transB", 1)]
+        gemm.attribute = [.int("transB", 1)]
         var flatten = FusionTests.node("Flatten", ["gap"], ["flat"])
-        flatten.attribute = [int("axis", 1)]
+        flatten.attribute = [.int("axis", 1)]
         var softmax = FusionTests.node("Softmax", ["logits"], ["probabilities"])
-        softmax.attribute = [int("axis", -1)]
+        softmax.attribute = [.int("axis", -1)]
         return try model(
             inputs: [value("x", ["batch", 1, 28, 28])],
             initializers: [weights("w1", [8, 1, 3, 3]), weights("b1", [8]), weights("w2", [16, 8, 3, 3]),
@@ -144,11 +136,11 @@ import WardenCore
     /// Batched and 1-D MatMul, reductions, ArgMax, Unsqueeze/Squeeze by input (opset 17), Gather and Shape.
     @Test func matMulReductionsAndIndexingKeepTheRules() throws {
         var reduce = FusionTests.node("ReduceMean", ["b"], ["m"], [("axes", [-1])])
-        reduce.attribute.append(Self.int("keepdims", 0))
+        reduce.attribute.append(.int("keepdims", 0))
         var argmax = FusionTests.node("ArgMax", ["b"], ["am"])
-        argmax.attribute = [Self.int("axis", 1), Self.int("keepdims", 0)]
+        argmax.attribute = [.int("axis", 1), .int("keepdims", 0)]
         var gather = FusionTests.node("Gather", ["b", "picks"], ["g"])
-        gather.attribute = [Self.int("axis", 2)]
+        gather.attribute = [.int("axis", 2)]
         let model = try Self.model(
             inputs: [Self.value("x", ["batch", 4, 8])],
             initializers: [Self.weights("v", [8]), Self.weights("w", [1, 8, 5]), Self.int64s("zero", [0]),
@@ -199,9 +191,9 @@ import WardenCore
 
     @Test func splitSizesFromAnInputOrEqualParts() throws {
         var bySizes = FusionTests.node("Split", ["x", "sizes"], ["a", "b"])
-        bySizes.attribute = [Self.int("axis", 1)]
+        bySizes.attribute = [.int("axis", 1)]
         var equal = FusionTests.node("Split", ["x"], ["c", "d", "e"])
-        equal.attribute = [Self.int("axis", -1)]
+        equal.attribute = [.int("axis", -1)]
         let model = try Self.model(
             inputs: [Self.value("x", ["batch", 6])], initializers: [Self.int64s("sizes", [2, 4])],
             nodes: [bySizes, equal, FusionTests.node("Relu", ["b"], ["y"])], outputs: [Self.value("y", ["batch", 4])])
@@ -262,7 +254,7 @@ import WardenCore
 
     static func concat(_ second: [Any]) throws -> ONNXModel {
         var node = FusionTests.node("Concat", ["x", "c"], ["y"])
-        node.attribute = [int("axis", 1)]
+        node.attribute = [.int("axis", 1)]
         return try model(inputs: [value("x", ["batch", 3, 4]), value("c", second)],
                          nodes: [node], outputs: [value("y", ["batch", 5, 4])])
     }

@@ -40,30 +40,15 @@ import WardenCore
         node.input = ["X"]
         node.output = op == .regressor ? ["Y"] : ["label", "scores"]
         node.attribute = [
-            ints("nodes_treeids", spec.treeIDs), ints("nodes_nodeids", spec.nodeIDs), ints("nodes_featureids", spec.features),
-            strings("nodes_modes", spec.modes), floats("nodes_values", spec.values), ints("nodes_truenodeids", spec.trueIDs),
-            ints("nodes_falsenodeids", spec.falseIDs), ints("nodes_missing_value_tracks_true", spec.missingTrue),
-            ints("\(prefix)_treeids", spec.weightTrees), ints("\(prefix)_nodeids", spec.weightNodes),
-            ints("\(prefix)_ids", spec.weightTargets), floats("\(prefix)_weights", spec.weights),
+            .ints("nodes_treeids", spec.treeIDs), .ints("nodes_nodeids", spec.nodeIDs), .ints("nodes_featureids", spec.features),
+            strings("nodes_modes", spec.modes), floats("nodes_values", spec.values), .ints("nodes_truenodeids", spec.trueIDs),
+            .ints("nodes_falsenodeids", spec.falseIDs), .ints("nodes_missing_value_tracks_true", spec.missingTrue),
+            .ints("\(prefix)_treeids", spec.weightTrees), .ints("\(prefix)_nodeids", spec.weightNodes),
+            .ints("\(prefix)_ids", spec.weightTargets), floats("\(prefix)_weights", spec.weights),
         ] + extra
         return node
     }
 
-    static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .ints
-        attribute.ints = values.map(Int64.init)
-        return attribute
-    }
-
-    static func int(_ name: String, _ value: Int) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .int
-        attribute.i = Int64(value)
-        return attribute
-    }
 
     static func floats(_ name: String, _ values: [Float]) -> Onnx_AttributeProto {
         var attribute = Onnx_AttributeProto()
@@ -231,7 +216,7 @@ import WardenCore
             (0..<Int.random(in: 1...2, using: &random)).map { _ in (Int.random(in: 0..<4, using: &random), Float(Int.random(in: -8...8, using: &random)) / 8) }
         }
         for (spec, classes) in [(dense, 3), (sparse, 4)] {
-            let node = Self.node(spec, .classifier, extra: [Self.ints("classlabels_int64s", Array(0..<classes))])
+            let node = Self.node(spec, .classifier, extra: [.ints("classlabels_int64s", Array(0..<classes))])
             let ensemble = try Self.prepared(node)
             #expect(!ensemble.oneEntryPerLeaf)
             #expect((ensemble.denseWidth > 0) == (classes == 3))
@@ -262,7 +247,7 @@ import WardenCore
         let spec = Self.randomSpec(trees: 150, depth: 7, features: 8, modes: ["BRANCH_LEQ"], missingTrue: false, seed: 4) { random in
             [(Int.random(in: 0..<3, using: &random), Float(Int.random(in: -16...16, using: &random)) / 16)]
         }
-        let node = Self.node(spec, .regressor, extra: [Self.int("n_targets", 3)])
+        let node = Self.node(spec, .regressor, extra: [.int("n_targets", 3)])
         for rows in [64, 83, 200] {
             let x = Self.randomInput(rows: rows, columns: 8, seed: 7 + UInt64(rows))
             let expected = Self.reference(spec, x: x, columns: 8, targets: 3)
@@ -282,7 +267,7 @@ import WardenCore
             // Target 2 is beyond n_targets and must be skipped.
             [(Int.random(in: 0..<3, using: &random), Float(Int.random(in: -8...8, using: &random)) / 8)]
         }
-        let node = Self.node(spec, .regressor, extra: [Self.int("n_targets", 2), Self.string("aggregate_function", aggregate)])
+        let node = Self.node(spec, .regressor, extra: [.int("n_targets", 2), Self.string("aggregate_function", aggregate)])
         #expect(try Self.prepared(node).uniformMode == nil)
         for rows in Self.batches {
             let x = Self.randomInput(rows: rows, columns: 3, seed: 200 + UInt64(rows))
@@ -352,7 +337,7 @@ import WardenCore
         var spec = Spec()
         spec.branch(tree: 0, id: 0, feature: 0, "BRANCH_LEQ", 0, yes: 1, no: 2)
         for leaf in [1, 2] { spec.leaf(tree: 0, id: leaf, votes.filter { $0.leaf == leaf }.map { ($0.target, $0.weight) }) }
-        let node = node(spec, .classifier, extra: [ints("classlabels_int64s", [0, 1])] + extra)
+        let node = node(spec, .classifier, extra: [.ints("classlabels_int64s", [0, 1])] + extra)
         let outputs = try run(node, Tensor(shape: [2, 1], floats: [-1, 1]))
         return (outputs[0].int64s, outputs[1].floats)
     }
