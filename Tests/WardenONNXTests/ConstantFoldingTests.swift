@@ -59,13 +59,7 @@ import WardenCore
             node("Add", ["s2", "b"], ["y"]),            // reads b, an input: runs
         ]
         graph.output = [value("y", 1, [2, 3])]
-        var proto = Onnx_ModelProto()
-        proto.irVersion = 8
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 17
-        proto.opsetImport = [opset]
-        proto.graph = graph
-        return try Executor(model: ONNXModel(serialized: try proto.serializedData(), path: "folding.onnx"), options: options)
+        return try Executor(model: TestGraph.model(graph, path: "folding.onnx"), options: options)
     }
 
     @Test func constantSubgraphsAreFoldedAndTheAnswerIsTheSame() throws {

@@ -154,17 +154,8 @@ import WardenCore
         node.output = ["y"]
         node.attribute = attributes
         graph.node = [node]
-        var y = Onnx_ValueInfoProto()
-        y.name = "y"
-        y.type.tensorType.elemType = 1
-        graph.output = [y]
-        var proto = Onnx_ModelProto()
-        proto.irVersion = 8
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 17
-        proto.opsetImport = [opset]
-        proto.graph = graph
-        return try Executor(model: ONNXModel(serialized: try proto.serializedData(), path: "\(op).onnx"))
+        graph.output = [TestGraph.value("y", nil)]
+        return try Executor(model: TestGraph.model(graph, path: "\(op).onnx"))
     }
 
     static let x = Tensor(shape: [3], floats: [1, 2, 3])

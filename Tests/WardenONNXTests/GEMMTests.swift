@@ -120,17 +120,7 @@ import WardenCore
 
 /// Load-time fusion and threads change nothing a caller can see.
 @Suite struct FusionTests {
-    static func value(_ name: String, _ shape: [Int]) -> Onnx_ValueInfoProto {
-        var info = Onnx_ValueInfoProto()
-        info.name = name
-        info.type.tensorType.elemType = 1
-        info.type.tensorType.shape.dim = shape.map { size in
-            var dim = Onnx_TensorShapeProto.Dimension()
-            dim.dimValue = Int64(size)
-            return dim
-        }
-        return info
-    }
+    static func value(_ name: String, _ shape: [Int]) -> Onnx_ValueInfoProto { TestGraph.value(name, shape) }
 
     static func initializer(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
         var tensor = Onnx_TensorProto()
@@ -195,18 +185,7 @@ import WardenCore
         ]
         graph.node[11].attribute = [{ var a = Onnx_AttributeProto(); a.name = "transB"; a.type = .int; a.i = 1; return a }()]
         graph.output = [value("y", [2, 7]), value("n2", [2, 6, 9, 9])]
-        return try model(graph, path: "fusion.onnx")
-    }
-
-    /// `graph` as an opset-17 model.
-    static func model(_ graph: Onnx_GraphProto, path: String) throws -> ONNXModel {
-        var proto = Onnx_ModelProto()
-        proto.irVersion = 8
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 17
-        proto.opsetImport = [opset]
-        proto.graph = graph
-        return try ONNXModel(serialized: try proto.serializedData(), path: path)
+        return try TestGraph.model(graph, path: "fusion.onnx")
     }
 
     @Test func fusedModelMatchesUnfused() throws {

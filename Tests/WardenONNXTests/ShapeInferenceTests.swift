@@ -11,17 +11,7 @@ import WardenCore
     // MARK: - Building models
 
     /// A float value whose dims are known sizes (Int) or named symbols (String).
-    static func value(_ name: String, _ dims: [Any]) -> Onnx_ValueInfoProto {
-        var info = Onnx_ValueInfoProto()
-        info.name = name
-        info.type.tensorType.elemType = 1
-        info.type.tensorType.shape.dim = dims.map { dim in
-            var proto = Onnx_TensorShapeProto.Dimension()
-            if let size = dim as? Int { proto.dimValue = Int64(size) } else { proto.dimParam = "\(dim)" }
-            return proto
-        }
-        return info
-    }
+    static func value(_ name: String, _ dims: [Any]) -> Onnx_ValueInfoProto { TestGraph.value(name, dims) }
 
     /// A float initializer of the given shape, filled with small values.
     static func weights(_ name: String, _ shape: [Int]) -> Onnx_TensorProto {
@@ -48,13 +38,7 @@ import WardenCore
         graph.initializer = initializers
         graph.node = nodes
         graph.output = outputs
-        var proto = Onnx_ModelProto()
-        proto.irVersion = 8
-        var version = Onnx_OperatorSetIdProto()
-        version.version = opset
-        proto.opsetImport = [version]
-        proto.graph = graph
-        return try ONNXModel(serialized: try proto.serializedData(), path: "shapes.onnx")
+        return try TestGraph.model(graph, opset: opset, path: "shapes.onnx")
     }
 
     /// Loading must fail with `.invalidGraph` and exactly this message.

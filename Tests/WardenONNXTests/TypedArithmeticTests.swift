@@ -10,33 +10,15 @@ import WardenTestSupport
     static func executor(_ op: String, type: Int32, inputs: [String] = ["a", "b"], dims: [Int64] = [3]) throws -> Executor {
         var graph = Onnx_GraphProto()
         graph.name = "typed"
-        graph.input = inputs.map { name in
-            var value = Onnx_ValueInfoProto()
-            value.name = name
-            value.type.tensorType.elemType = type
-            value.type.tensorType.shape.dim = dims.map { size in
-                var dim = Onnx_TensorShapeProto.Dimension()
-                if size < 0 { dim.dimParam = "n" } else { dim.dimValue = size }  // -1: dynamic
-                return dim
-            }
-            return value
-        }
+        // -1: a dynamic dim.
+        graph.input = inputs.map { TestGraph.value($0, dims.map { $0 < 0 ? "n" as Any : Int($0) as Any }, type: type) }
         var node = Onnx_NodeProto()
         node.opType = op
         node.input = inputs
         node.output = ["y"]
         graph.node = [node]
-        var y = Onnx_ValueInfoProto()
-        y.name = "y"
-        y.type.tensorType.elemType = type
-        graph.output = [y]
-        var proto = Onnx_ModelProto()
-        proto.irVersion = 8
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 17
-        proto.opsetImport = [opset]
-        proto.graph = graph
-        return try Executor(model: ONNXModel(serialized: try proto.serializedData(), path: "\(op).onnx"), options: .init(threads: 1))
+        graph.output = [TestGraph.value("y", nil, type: type)]
+        return try Executor(model: TestGraph.model(graph, path: "\(op).onnx"), options: .init(threads: 1))
     }
 
     @Test func float64StaysFloat64() throws {
@@ -83,30 +65,16 @@ import WardenTestSupport
     }
 
     @Test func castingFloatsBeyondInt64Saturates() throws {
-        var proto = Onnx_ModelProto()
-        proto.irVersion = 8
-        var opset = Onnx_OperatorSetIdProto()
-        opset.version = 17
-        proto.opsetImport = [opset]
-        var x = Onnx_ValueInfoProto()
-        x.name = "x"
-        x.type.tensorType.elemType = 1
-        proto.graph.input = [x]
+        var graph = Onnx_GraphProto()
+        graph.input = [TestGraph.value("x", nil)]
         var node = Onnx_NodeProto()
         node.opType = "Cast"
         node.input = ["x"]
         node.output = ["y"]
-        var to = Onnx_AttributeProto()
-        to.name = "to"
-        to.type = .int
-        to.i = 7
-        node.attribute = [to]
-        proto.graph.node = [node]
-        var y = Onnx_ValueInfoProto()
-        y.name = "y"
-        y.type.tensorType.elemType = 7
-        proto.graph.output = [y]
-        let cast = try Executor(model: ONNXModel(serialized: try proto.serializedData(), path: "cast.onnx"), options: .init(threads: 1))
+        node.attribute = [.int("to", 7)]
+        graph.node = [node]
+        graph.output = [TestGraph.value("y", nil, type: 7)]
+        let cast = try Executor(model: TestGraph.model(graph, path: "cast.onnx"), options: .init(threads: 1))
         // Int64(1e30) trapped: a request could stop the server.
         let input = Tensor(shape: [6], floats: [1e30, -1e30, .infinity, .nan, -2.7, 9.2233715e18])
         #expect(try cast.run(["x": input])["y"] == Tensor(shape: [6], int64s: [.max, .min, .max, 0, -2, 9_223_371_487_098_961_920]))

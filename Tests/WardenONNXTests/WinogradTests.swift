@@ -18,7 +18,7 @@ import WardenCore
         if relu { graph.node.append(FusionTests.node("Relu", ["c"], ["y"])) }
         let oh = h + pads[0] + pads[2] - 2, ow = w + pads[1] + pads[3] - 2
         graph.output = [FusionTests.value("y", [n, m, oh, ow])]
-        return try FusionTests.model(graph, path: "winograd.onnx")
+        return try TestGraph.model(graph, path: "winograd.onnx")
     }
 
     /// Winograd's rounding error grows with the layer's values rather than
@@ -138,7 +138,7 @@ import WardenCore
         graph.node = [FusionTests.node("Conv", ["x", "w", "b"], [relu ? "c" : "y"], [("pads", pads)])]
         if relu { graph.node.append(FusionTests.node("Relu", ["c"], ["y"])) }
         graph.output = [FusionTests.value("y", [2, filters, size, size])]
-        let model = try FusionTests.model(graph, path: "few-positions.onnx")
+        let model = try TestGraph.model(graph, path: "few-positions.onnx")
         let x = Tensor(shape: [2, channels, size, size], floats: GEMMTests.random(2 * channels * size * size, seed: 52))
         let plain = try Executor(model: model, options: .init(threads: 1, fusion: false))
         #expect(Self.transposed(plain) == nil)
@@ -168,7 +168,7 @@ import WardenCore
         graph.node = [FusionTests.node("MaxPool", ["x"], ["y"], [("kernel_shape", [3, 3]), ("strides", [2, 2]), ("pads", [1, 1, 1, 1])])]
         let (oh, ow) = ((h + 2 - 3) / 2 + 1, (w + 2 - 3) / 2 + 1)
         graph.output = [FusionTests.value("y", [1, c, oh, ow])]
-        let executor = try Executor(model: try FusionTests.model(graph, path: "maxpool.onnx"))
+        let executor = try Executor(model: try TestGraph.model(graph, path: "maxpool.onnx"))
         let y = try #require(try executor.run(["x": Tensor(shape: [1, c, h, w], floats: values)])["y"])
         #expect(y.shape == [1, c, oh, ow])
         var expected: [Float] = []
