@@ -29,6 +29,10 @@ struct PipelineCLITests {
         #expect(stuck.status == 2)
         #expect(stuck.stderr.contains("ran out of fuel (limit 1000000"), "\(stuck.stderr)")
 
+        let profiled = try WardenProcess.run(["predict", Self.pipelines + "/iris-text/1", "--input", "csv=@line.txt", "--bench", "1", "--profile"], in: workspace)
+        #expect(profiled.status == 2)
+        #expect(profiled.stderr.contains("--profile times the nodes of an ONNX model;") && profiled.stderr.contains("runs as warden_pipeline"), "\(profiled.stderr)")
+
         let wrongType = try WardenProcess.run(["predict", Self.pipelines + "/spin/1", "--input", "n=@line.txt"], in: workspace)
         #expect(wrongType.status == 2)
         #expect(wrongType.stderr.contains("the input must be UINT8 or BYTES; 'n' is INT64"), "\(wrongType.stderr)")

@@ -377,6 +377,51 @@ import WardenCore
 
     // MARK: Refusals
 
+    /// Each malformed ensemble is refused with a message naming what is wrong, at load or (for the
+    /// output attributes) at the call, never a crash.
+    @Test func malformedEnsemblesAreRefused() throws {
+        func refusedAtLoad(_ message: String, _ node: Onnx_NodeProto) {
+            expectWardenError(.invalidArgument, containing: message) { _ = try Self.prepared(node) }
+        }
+        var unknownMode = Self.handSpec
+        unknownMode.modes[0] = "BRANCH_SOMETIMES"
+        refusedAtLoad("node mode 'BRANCH_SOMETIMES' is not an ONNX tree mode", Self.node(unknownMode, .regressor))
+        var shortValues = Self.handSpec
+        shortValues.values.removeLast()
+        refusedAtLoad("its nodes_* attributes have different lengths", Self.node(shortValues, .regressor))
+        var noNodes = Self.node(Self.handSpec, .regressor)
+        noNodes.attribute.removeAll { $0.name == "nodes_modes" }
+        refusedAtLoad("lacks the nodes_* attributes of a tree ensemble", noNodes)
+        var negativeFeature = Self.handSpec
+        negativeFeature.features[0] = -1
+        refusedAtLoad("node 0 reads feature -1", Self.node(negativeFeature, .regressor))
+        var strayChild = Self.handSpec
+        strayChild.trueIDs[0] = 9
+        refusedAtLoad("node 0 of tree 0 points to a node that does not exist", Self.node(strayChild, .regressor))
+        var strayWeight = Self.handSpec
+        strayWeight.weightNodes[0] = 7
+        refusedAtLoad("a target weight names node 7 of tree 0, which does not exist", Self.node(strayWeight, .regressor))
+        var negativeTarget = Self.handSpec
+        negativeTarget.weightTargets[0] = -2
+        refusedAtLoad("a target weight names target -2", Self.node(negativeTarget, .regressor))
+        var missingWeights = Self.handSpec
+        missingWeights.weights.removeLast()
+        refusedAtLoad("lacks consistent target_* leaf weights", Self.node(missingWeights, .regressor))
+
+        let x = Tensor(shape: [1, 2], floats: [0, 0])
+        expectWardenError(.invalidArgument, containing: "n_targets is -1") {
+            _ = try Self.run(Self.node(Self.handSpec, .regressor, extra: [.int("n_targets", -1)]), x)
+        }
+        expectWardenError(.invalidArgument, containing: "has no class labels") { _ = try Self.run(Self.node(Self.handSpec, .classifier), x) }
+        expectWardenError(.invalidArgument, containing: "post_transform PROBIT is not supported yet") {
+            _ = try Self.run(Self.node(Self.handSpec, .regressor, extra: [Self.string("post_transform", "PROBIT")]), x)
+        }
+        expectWardenError(.invalidArgument, containing: "post_transform PROBIT is not supported yet") {
+            let binary = [Onnx_AttributeProto.ints("classlabels_int64s", [0, 1]), Self.string("post_transform", "PROBIT")]
+            _ = try Self.run(Self.node(Self.handSpec, .classifier, extra: binary), x)
+        }
+    }
+
     @Test func cyclesAndMissingFeaturesAreStillRefused() throws {
         var cyclic = Spec()
         cyclic.branch(tree: 0, id: 0, feature: 0, "BRANCH_LEQ", 0, yes: 1, no: 2)
