@@ -97,11 +97,17 @@ struct PredictCommand: ParsableCommand {
                 if !timings.isEmpty {
                     object["bench"] = ["runs": timings.count, "threads": threads, "min_ms": timings[0], "median_ms": timings[timings.count / 2], "p99_ms": timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]]
                 }
-                if let nodeTimes {
+                if let nodeTimes, let executor {
                     let runs = Double(max(nodeTimes.runs, 1))
+                    let (weights, intermediates) = (executor.weightMemory, executor.intermediateMemory)
                     object["profile"] = [
                         "ops": nodeTimes.byOp.map { ["op": $0.op, "nodes": $0.nodes, "ms_per_run": Double($0.nanoseconds) / 1e6 / runs] as [String: Any] },
                         "nodes": nodeTimes.nodes.map { ["op": $0.op, "name": $0.name, "ms_per_run": Double($0.nanoseconds) / 1e6 / runs] as [String: Any] },
+                        "memory": [
+                            "weights_heap_bytes": weights.heapBytes, "weights_mapped_bytes": weights.mappedBytes,
+                            "intermediate_values": intermediates.values, "intermediate_buffers": intermediates.buffers,
+                            "intermediate_held_bytes": intermediates.heldBytes, "intermediate_unshared_bytes": nodeTimes.intermediateBytes,
+                        ],
                     ]
                 }
                 printJSON(object)
@@ -113,13 +119,13 @@ struct PredictCommand: ParsableCommand {
                     print(String(format: "bench: %d runs, %d thread(s): min %.3f ms, median %.3f ms, p99 %.3f ms",
                                  timings.count, threads, timings[0], timings[timings.count / 2], timings[min(timings.count - 1, Int(Double(timings.count) * 0.99))]))
                 }
-                if let nodeTimes { Self.printProfile(nodeTimes) }
+                if let nodeTimes, let executor { Self.printProfile(nodeTimes, executor) }
             }
         }
     }
 
     /// The time per op type, then the ten slowest nodes, in ms per run and as a share of all node time.
-    static func printProfile(_ profile: Executor.Profile) {
+    static func printProfile(_ profile: Executor.Profile, _ executor: Executor) {
         let runs = Double(max(profile.runs, 1))
         let total = Double(max(1, profile.nodes.reduce(0) { $0 + $1.nanoseconds }))
         func row(_ label: String, _ count: String, _ nanoseconds: UInt64) -> String {
@@ -133,6 +139,10 @@ struct PredictCommand: ParsableCommand {
         for node in profile.nodes.sorted(by: { $0.nanoseconds > $1.nanoseconds }).prefix(10) {
             print(row("\(node.op) \(node.name)", "", node.nanoseconds))
         }
+        let (weights, intermediates) = (executor.weightMemory, executor.intermediateMemory)
+        func mib(_ bytes: Int) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
+        print("memory: weights \(mib(weights.heapBytes)) on the heap, \(mib(weights.mappedBytes)) read in place from mapped external data")
+        print("  intermediates: \(intermediates.values) values share \(intermediates.buffers) buffers holding \(mib(intermediates.heldBytes)) (\(mib(profile.intermediateBytes)) with one buffer each)")
     }
 
     /// Writes DIR/NAME.npy, or DIR/NAME.txt (one element per line) for BYTES, which .npy cannot hold.
@@ -171,6 +181,7 @@ struct PredictCommand: ParsableCommand {
     static func first(_ tensor: Tensor, _ count: Int) -> [Any] {
         switch tensor.storage {
         case .float(let values): Array(values.prefix(count))
+        case .mappedFloat(let values): values.withUnsafeBufferPointer { Array($0.prefix(count)) }
         case .double(let values): Array(values.prefix(count))
         case .int64(let values): Array(values.prefix(count))
         case .int32(let values): Array(values.prefix(count))

@@ -12,6 +12,7 @@ import WardenCore
     static let cases: [(String, String)] = [
         ("mlp-v1", Fixture.model("mlp-v1")),
         ("mlp-external", Fixture.path("models/mlp-external")),
+        ("embedding-external", Fixture.path("runtime/embedding-external")),
         ("sklearn-logreg", "\(sklearn)/logreg-a.onnx"),
         ("sklearn-mlp-1layer", "\(sklearn)/mlp-1layer.onnx"),
         ("sklearn-mlp-2layer-external", "\(sklearn)/mlp-2layer-external"),

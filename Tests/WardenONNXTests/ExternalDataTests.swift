@@ -105,6 +105,61 @@ import WardenCore
         #expect(after.topologyFingerprint == before.topologyFingerprint)
     }
 
+    // MARK: Weights read in place
+
+    /// The weights of MatMul, Gemm and Conv and the table of a Gather stay in the mapped data file;
+    /// biases (read by Add or as Gemm's C) are copied, and so is a tensor whose offset is not a multiple of 4.
+    @Test(arguments: [
+        (Fixture.path("models/mlp-external"), ["fc1.weight", "fc2.weight"], 256 + 192),
+        ("\(ExecutorTests.sklearn)/mlp-2layer-external", ["coefficient", "coefficient1", "coefficient2"], 128 + 256 + 96),
+        (Fixture.path("runtime/embedding-external"), ["table"], 1600),
+    ])
+    func weightsReadInPlaceStayMapped(model: String, mapped: [String], bytes: Int) throws {
+        let executor = try Executor(model: ONNXModel(contentsOf: model))
+        let memory = executor.weightMemory
+        #expect(memory.mappedNames == mapped)
+        #expect(memory.mappedBytes == bytes)
+        #expect(memory.heapBytes > 0)
+    }
+
+    /// The mapped weights compute what the copied ones do: the same model with every weight copied
+    /// (an initializer that is also a graph output is copied, so the caller gets its own values).
+    @Test func mappedAndCopiedWeightsGiveTheSameOutputs() throws {
+        let path = Fixture.path("runtime/embedding-external")
+        let ids = try TensorFile.read(Fixture.path("runtime/embedding-external/input.npy"))
+        let mapped = try Executor(model: ONNXModel(contentsOf: path))
+        let proto = try ONNXModel(contentsOf: path).proto.withGraph { graph in
+            var table = Onnx_ValueInfoProto()
+            table.name = "table"
+            graph.output.append(table)
+        }
+        let copied = try Executor(model: ONNXModel(serialized: proto.serializedData(), path: "\(path)/model.onnx"))
+        #expect(copied.weightMemory.mappedNames.isEmpty)
+        let (a, b) = (try mapped.run(["ids": ids]), try copied.run(["ids": ids]))
+        #expect(a["output"] == b["output"])
+        let table = try #require(b["table"])
+        guard case .float(let values) = table.storage else {
+            Issue.record("the table output is not a heap copy")
+            return
+        }
+        #expect(table.shape == [50, 8] && values == mapped.initializers["table"]?.floats)
+    }
+
+    /// Loading with fusion off maps the same weights, and the values are the file's bytes.
+    @Test func mappedWeightsAreTheFilesBytes() throws {
+        let model = try ONNXModel(contentsOf: Fixture.path("models/mlp-external"))
+        let executor = try Executor(model: model, options: .init(threads: 1, fusion: false))
+        let weights = try Data(contentsOf: URL(fileURLWithPath: Fixture.path("models/mlp-external/weights.bin")))
+        let fc1 = try #require(executor.initializers["fc1.weight"])
+        guard case .mappedFloat(let values) = fc1.storage else {
+            Issue.record("fc1.weight was copied: \(fc1.dataType)")
+            return
+        }
+        let expected = weights[0..<256].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        #expect(values.values == expected)
+        #expect(fc1.floats == expected)
+    }
+
     // MARK: Refused locations
 
     @Test func aParentDirectoryLocationIsRefused() throws {

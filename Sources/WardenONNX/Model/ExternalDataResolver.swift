@@ -17,7 +17,7 @@ public final class ExternalDataResolver: @unchecked Sendable {
     private let directory: String
     private let realDirectory: String
     private let lock = NSLock()
-    private var mapped: [String: Data] = [:]
+    private var mapped: [String: MappedFile] = [:]
 
     public init(directory: String) {
         self.directory = directory
@@ -95,24 +95,44 @@ public final class ExternalDataResolver: @unchecked Sendable {
     }
 
     /// The tensor's external bytes: a slice of the mapped file (not a copy;
-    /// indices start at the slice's `startIndex`). For executing models.
+    /// indices start at 0). For executing models.
     public func bytes(of tensor: Onnx_TensorProto) throws -> Data {
+        let (file, resolved) = try map(tensor)
+        return file.data(offset: resolved.offset, length: resolved.length)
+    }
+
+    /// The float32 tensor's values in place in the mapped file, or nil when they cannot be
+    /// read in place (an offset that is not a multiple of 4, or a big-endian CPU) and must be copied.
+    func mappedFloats(of tensor: Onnx_TensorProto) throws -> MappedFloats? {
+        #if _endian(little)
+        let (file, resolved) = try map(tensor)
+        guard resolved.offset % MemoryLayout<Float>.alignment == 0, resolved.length % 4 == 0 else { return nil }
+        return MappedFloats(file: file, offset: resolved.offset, count: resolved.length / 4)
+        #else
+        return nil
+        #endif
+    }
+
+    /// The file holding the tensor's bytes, mapped once and shared by every tensor in it.
+    private func map(_ tensor: Onnx_TensorProto) throws -> (MappedFile, Resolved) {
         let resolved = try resolve(tensor)
-        lock.lock()
-        defer { lock.unlock() }
-        let file: Data
-        if let cached = mapped[resolved.path] {
-            file = cached
-        } else {
-            do {
-                file = try Data(contentsOf: URL(fileURLWithPath: resolved.path), options: .alwaysMapped)
-            } catch {
-                throw WardenError(.unreadableFile, "cannot read external data '\(resolved.path)': \(error.localizedDescription)", cause: error)
-            }
+        let file: MappedFile = try lock.withLock {
+            if let file = mapped[resolved.path] { return file }
+            let file = try MappedFile(path: resolved.path)
             mapped[resolved.path] = file
+            return file
         }
-        let start = file.startIndex + resolved.offset
-        return file[start..<(start + resolved.length)]
+        // `resolve` checked the range against the size it saw; the file may have changed since it was mapped.
+        guard resolved.offset + resolved.length <= file.count else {
+            throw Self.refused(tensor, "reads \(resolved.length) bytes from offset \(resolved.offset) of '\(resolved.path)', which now has only \(file.count) bytes; the data file changed while the model was loading")
+        }
+        return (file, resolved)
+    }
+
+    /// Drops the resolver's own references to its mapped files: a file stays mapped
+    /// only while a tensor reads from it, and is mapped again if asked for later.
+    func forgetMappings() {
+        lock.withLock { mapped.removeAll() }
     }
 
     /// Streams the tensor's external bytes through `body` in chunks of at most

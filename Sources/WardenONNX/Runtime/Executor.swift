@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import WardenCore
 
 /// Runs an ONNX model in Swift.
@@ -52,11 +53,62 @@ public final class Executor: Sendable {
     let steps: [Step]
     let initializers: [String: Tensor]
     let resolver: ExternalDataResolver
+    /// Which buffer each intermediate value is written into (see `MemoryPlan`).
+    let memoryPlan: MemoryPlan
+    /// Arenas of finished calls, for the next ones: a call takes one (or makes one) and gives it back.
+    private let arenas = Mutex<[Arena]>([])
+    /// Arenas kept between calls, and the most bytes one may hold to be kept.
+    static let keptArenas = 4
+    static let largestKeptArena = 1 << 30
     /// Nodes evaluated once at load time because all their inputs are constants.
     let foldedNodes: Int
     /// The shape of every value whose rank is known at load time (see `ShapeInference`),
     /// with symbolic dims (the batch) carried over from the graph inputs.
     let inferredShapes: [String: [ShapeInference.Dim]]
+
+    /// Where the model's constant values live once loaded.
+    public struct WeightMemory: Sendable, Equatable {
+        /// Bytes of initializers (as loaded, folded or fused) held on the heap. Weights packed
+        /// for the GEMM are copies on top of these.
+        public var heapBytes: Int
+        /// Bytes of float32 external data read in place from the mapped data file, never copied:
+        /// the kernel reads the file's pages on demand and may drop them again under memory pressure.
+        public var mappedBytes: Int
+        /// The initializers left in their mapped file, by name.
+        public var mappedNames: [String]
+    }
+
+    /// Where the model's constant values live once loaded.
+    public var weightMemory: WeightMemory {
+        var memory = WeightMemory(heapBytes: 0, mappedBytes: 0, mappedNames: [])
+        for (name, tensor) in initializers {
+            let bytes = TensorBytes.byteCount(tensor.storage)
+            if case .mappedFloat = tensor.storage {
+                memory.mappedBytes += bytes
+                memory.mappedNames.append(name)
+            } else {
+                memory.heapBytes += bytes
+            }
+        }
+        memory.mappedNames.sort()
+        return memory
+    }
+
+    /// How the intermediate values are held (see `MemoryPlan`).
+    public struct IntermediateMemory: Sendable, Equatable {
+        /// Values given a planned buffer, and the buffers they share.
+        public var values: Int
+        public var buffers: Int
+        /// Bytes the buffers of the largest arena kept for the next call hold (0 before the first call).
+        public var heldBytes: Int
+    }
+
+    /// The arenas kept for the next calls.
+    var keptArenas: [Arena] { arenas.withLock { $0 } }
+
+    public var intermediateMemory: IntermediateMemory {
+        IntermediateMemory(values: memoryPlan.values, buffers: memoryPlan.slotCount, heldBytes: arenas.withLock { $0.map(\.bytes).max() ?? 0 })
+    }
 
     /// The shape inferred at load time for a value (graph output or intermediate), or nil when its rank is not known.
     public func inferredShape(of name: String) -> [TensorDimension]? { inferredShapes[name] }
@@ -91,8 +143,9 @@ public final class Executor: Sendable {
         }
 
         var tensors: [String: Tensor] = [:]
+        let inPlace = Self.weightsReadInPlace(graph)
         for initializer in graph.initializer {
-            tensors[initializer.name] = try TensorDecoding.tensor(initializer, resolver: resolver)
+            tensors[initializer.name] = try TensorDecoding.tensor(initializer, resolver: resolver, inPlace: inPlace.contains(initializer.name))
         }
         signature = try ONNXInspector.signature(graph, initializers: Set(tensors.keys), strict: true)
 
@@ -114,7 +167,10 @@ public final class Executor: Sendable {
         if options.fusion {
             nodes = GraphFusion.fuse(nodes, initializers: &tensors, outputs: outputs, protected: Set(signature.inputs.map(\.name)))
         }
-        initializers = tensors
+        // Weights that folding or fusion replaced (a Conv's before its BatchNormalization was folded in) are dropped.
+        var read = outputs
+        for fused in nodes { read.formUnion(fused.node.input) }
+        initializers = tensors.filter { read.contains($0.key) }
 
         // Last use of every intermediate value, to free it early.
         var lastUse: [String: Int] = [:]
@@ -143,6 +199,29 @@ public final class Executor: Sendable {
             steps.append(Step(node: node, kernel: kernel, opset: opset, prepared: prepared, release: release[position]))
         }
         self.steps = steps
+        memoryPlan = MemoryPlan(nodes.map(\.node), constants: Set(tensors.keys), outputs: outputs, shapes: shapes)
+        // What is still mapped is held by the tensors that read it; a file whose weights were all replaced is unmapped.
+        resolver.forgetMappings()
+    }
+
+    /// External float32 initializers that every node reading them reads in place, so they can stay
+    /// in their mapped file: the weights of MatMul, Gemm and Conv (packed at load, or read through
+    /// a pointer) and the table of a Gather (which copies only the rows it picks). Graph outputs are copied.
+    static func weightsReadInPlace(_ graph: Onnx_GraphProto) -> Set<String> {
+        var candidates = Set(graph.initializer.filter { $0.dataLocation == .external && $0.dataType == Int32(Onnx_TensorProto.DataType.float.rawValue) }.map(\.name))
+        candidates.subtract(graph.output.map(\.name))
+        var read = Set<String>()
+        for node in graph.node {
+            let inPlaceInput: Int? = switch (node.domain.isEmpty || node.domain == "ai.onnx") ? node.opType : "" {
+            case "MatMul", "Gemm", "Conv": 1
+            case "Gather": 0
+            default: nil
+            }
+            for (index, name) in node.input.enumerated() where candidates.contains(name) {
+                if index == inPlaceInput { read.insert(name) } else { candidates.remove(name) }
+            }
+        }
+        return candidates.intersection(read)
     }
 
     /// Runs the model.
@@ -159,8 +238,15 @@ public final class Executor: Sendable {
         /// Per node in execution order: its op, its name (or its first output's) and the nanoseconds it took in all runs.
         public private(set) var nodes: [(op: String, name: String, nanoseconds: UInt64)] = []
         public private(set) var runs = 0
+        /// Bytes of the planned intermediate values of one run, were each in its own buffer.
+        public private(set) var intermediateBytes = 0
 
         public init() {}
+
+        func recordOutputs(_ tensors: [Tensor], slots: [Int]) {
+            guard runs == 1 else { return }
+            for (tensor, slot) in zip(tensors, slots) where slot >= 0 { intermediateBytes += TensorBytes.byteCount(tensor.storage) }
+        }
 
         func record(_ step: Int, _ node: Onnx_NodeProto, _ nanoseconds: UInt64) {
             if step == nodes.count { nodes.append((node.opType, node.name.isEmpty ? node.output.first ?? "" : node.name, 0)) }
@@ -193,15 +279,28 @@ public final class Executor: Sendable {
             try Self.check(tensor, against: spec)
             values[spec.name] = tensor
         }
+        let arena = arenas.withLock { $0.popLast() } ?? Arena(slots: memoryPlan.slotCount)
+        defer {
+            if arena.bytes <= Self.largestKeptArena {
+                arenas.withLock { if $0.count < Self.keptArenas { $0.append(arena) } }
+            }
+        }
         for (index, step) in steps.enumerated() {
             let node = step.node
-            let context = NodeContext(node: node, opset: step.opset, resolver: resolver, prepared: step.prepared, threads: options.threads)
-            let arguments = node.input.map { $0.isEmpty ? nil : values[$0] }
+            let context = NodeContext(
+                node: node, opset: step.opset, resolver: resolver, prepared: step.prepared, threads: options.threads,
+                arena: arena, outputSlots: memoryPlan.outputSlots[index]
+            )
             let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
-            let results = try step.kernel(context, arguments)
+            // The arguments go out of scope with the call, so a buffer given back below is held by its slot alone.
+            let results = try step.kernel(context, node.input.map { $0.isEmpty ? nil : values[$0] })
             profile?.record(index, node, DispatchTime.now().uptimeNanoseconds - start)
+            profile?.recordOutputs(results, slots: memoryPlan.outputSlots[index])
             for (name, tensor) in zip(node.output, results) where !name.isEmpty {
                 values[name] = tensor
+            }
+            for (name, slot) in memoryPlan.returns[index] {
+                if case .float(let buffer)? = values.removeValue(forKey: name)?.storage { arena.give(slot, buffer) }
             }
             for name in step.release { values[name] = nil }
         }

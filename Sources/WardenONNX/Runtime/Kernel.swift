@@ -11,6 +11,9 @@ struct NodeContext {
     var prepared: (any Sendable)? = nil
     /// How many threads the kernel may use (`Executor.Options.threads`); 1 means no dispatching.
     var threads: Int = 1
+    /// The call's buffers for planned values, and the slot of each of the node's outputs (-1: not planned).
+    var arena: Arena? = nil
+    var outputSlots: [Int] = []
 
     var op: String { node.opType }
     var name: String { node.name.isEmpty ? node.opType : "\(node.opType) '\(node.name)'" }
@@ -22,6 +25,16 @@ struct NodeContext {
     func floats(_ name: String) -> [Float]? { attribute(name).map(\.floats) }
     func string(_ name: String, _ defaultValue: String) -> String { attribute(name).map { String(decoding: $0.s, as: UTF8.self) } ?? defaultValue }
     func strings(_ name: String) -> [String]? { attribute(name).map { $0.strings.map { String(decoding: $0, as: UTF8.self) } } }
+
+    /// A float buffer of `count` elements for output `index`: its planned slot's buffer when the
+    /// memory plan gave it one, else a new one. The contents are unspecified unless `zeroed`;
+    /// the kernel must write every element it does not want zero.
+    func outputFloats(_ index: Int = 0, count: Int, zeroed: Bool = false) -> [Float] {
+        if let arena, index < outputSlots.count, outputSlots[index] >= 0 {
+            return arena.take(outputSlots[index], count: count, zeroed: zeroed)
+        }
+        return zeroed ? [Float](repeating: 0, count: count) : [Float](unsafeUninitializedCapacity: count) { $1 = count }
+    }
 
     func fail(_ why: String) -> WardenError { WardenError(.invalidArgument, "\(name): \(why)") }
 

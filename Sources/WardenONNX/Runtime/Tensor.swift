@@ -4,7 +4,8 @@ import WardenCore
 /// A dense tensor in row-major order: an element type, a shape and the values.
 ///
 /// The executor's value type. Values live in a Swift array of the element
-/// type, so kernels work on typed buffers without casts.
+/// type, so kernels work on typed buffers without casts; float32 weights stored
+/// as external data may instead stay in their memory-mapped file (`mappedFloat`).
 public struct Tensor: Sendable, Equatable {
     public enum Storage: Sendable, Equatable {
         case float([Float])
@@ -15,6 +16,9 @@ public struct Tensor: Sendable, Equatable {
         case uint8([UInt8])
         case bool([Bool])
         case string([String])
+        /// float32 values in place in a memory-mapped external-data file. Only the executor
+        /// makes these, for weights that only kernels able to read them in place consume.
+        case mappedFloat(MappedFloats)
     }
 
     public var shape: [Int]
@@ -32,7 +36,7 @@ public struct Tensor: Sendable, Equatable {
 
     public var dataType: TensorDataType {
         switch storage {
-        case .float: .float32
+        case .float, .mappedFloat: .float32
         case .double: .float64
         case .int64: .int64
         case .int32: .int32
@@ -47,6 +51,7 @@ public struct Tensor: Sendable, Equatable {
     public var floats: [Float] {
         switch storage {
         case .float(let values): values
+        case .mappedFloat(let mapped): mapped.values
         case .double(let values): values.map(Float.init)
         case .int64(let values): values.map(Float.init)
         case .int32(let values): values.map(Float.init)
@@ -57,10 +62,23 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 
+    /// The values as float32 in place when they are float32 (on the heap or mapped), else converted.
+    public func withFloatBuffer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        switch storage {
+        case .float(let values): try values.withUnsafeBufferPointer(body)
+        case .mappedFloat(let mapped): try mapped.withUnsafeBufferPointer(body)
+        default: try floats.withUnsafeBufferPointer(body)
+        }
+    }
+
+    /// Whether the values are float32, on the heap or mapped.
+    public var isFloat: Bool { dataType == .float32 }
+
     /// The values as Int64 (truncating floats toward zero, as Cast does).
     public var int64s: [Int64] {
         switch storage {
         case .float(let values): values.map { Tensor.int64(saturating: Double($0)) }
+        case .mappedFloat(let mapped): mapped.values.map { Tensor.int64(saturating: Double($0)) }
         case .double(let values): values.map(Tensor.int64(saturating:))
         case .int64(let values): values
         case .int32(let values): values.map(Int64.init)

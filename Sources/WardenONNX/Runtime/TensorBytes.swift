@@ -95,6 +95,7 @@ public enum TensorBytes {
         }
         switch storage {
         case .float(let v): append(v)
+        case .mappedFloat(let v): v.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeRawBufferPointer($0)) }
         case .double(let v): append(v)
         case .int64(let v): append(v)
         case .int32(let v): append(v)
@@ -114,6 +115,7 @@ public enum TensorBytes {
     public static func byteCount(_ storage: Tensor.Storage) -> Int {
         switch storage {
         case .float(let v): v.count * 4
+        case .mappedFloat(let v): v.count * 4
         case .double(let v): v.count * 8
         case .int64(let v): v.count * 8
         case .int32(let v): v.count * 4

@@ -3,11 +3,16 @@ import WardenCore
 
 /// ONNX `TensorProto`s (initializers, Constant values, `.pb` inputs) as `Tensor`s.
 enum TensorDecoding {
-    static func tensor(_ proto: Onnx_TensorProto, resolver: ExternalDataResolver) throws -> Tensor {
+    /// - Parameter inPlace: leave float32 external data in its mapped file (`Tensor.Storage.mappedFloat`)
+    ///   instead of copying it, when its offset allows.
+    static func tensor(_ proto: Onnx_TensorProto, resolver: ExternalDataResolver, inPlace: Bool = false) throws -> Tensor {
         try TensorValues.validate(proto, resolver: resolver)
         let shape = proto.dims.map(Int.init)
         guard let type = TensorDataType(onnx: proto.dataType) else {
             throw WardenError(.invalidModel, "tensor '\(proto.name)' has element type \(proto.dataType), which ONNX does not define")
+        }
+        if inPlace, type == .float32, proto.dataLocation == .external, let mapped = try resolver.mappedFloats(of: proto), mapped.count > 0 {
+            return Tensor(shape: shape, storage: .mappedFloat(mapped))
         }
         if type == .string {
             return Tensor(shape: shape, storage: .string(proto.stringData.map { String(decoding: $0, as: UTF8.self) }))

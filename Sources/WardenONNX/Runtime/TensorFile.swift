@@ -59,6 +59,7 @@ public enum TensorFile {
     public static func writeNumPy(_ tensor: Tensor, to path: String) throws {
         let (descr, body): (String, Data) = switch tensor.storage {
         case .float(let values): ("<f4", values.withUnsafeBytes { Data($0) })
+        case .mappedFloat(let values): ("<f4", values.withUnsafeBufferPointer { Data(buffer: $0) })
         case .double(let values): ("<f8", values.withUnsafeBytes { Data($0) })
         case .int64(let values): ("<i8", values.withUnsafeBytes { Data($0) })
         case .int32(let values): ("<i4", values.withUnsafeBytes { Data($0) })

@@ -50,6 +50,7 @@ struct V2Response {
         }
         switch storage {
         case .float(let v): join(v) { number(Double($0), text: "\($0)") }
+        case .mappedFloat(let v): join(v.values) { number(Double($0), text: "\($0)") }
         case .double(let v): join(v) { number($0, text: "\($0)") }
         case .int64(let v): join(v) { String($0) }
         case .int32(let v): join(v) { String($0) }

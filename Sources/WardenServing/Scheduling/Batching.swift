@@ -70,7 +70,7 @@ enum Batching {
             return values
         }
         switch parts[0] {
-        case .float: return .float(try gather { if case .float(let v) = $0 { v } else { nil } })
+        case .float, .mappedFloat: return .float(try gather { part in Tensor(shape: [], storage: part).dataType == .float32 ? Tensor(shape: [], storage: part).floats : nil })
         case .double: return .double(try gather { if case .double(let v) = $0 { v } else { nil } })
         case .int64: return .int64(try gather { if case .int64(let v) = $0 { v } else { nil } })
         case .int32: return .int32(try gather { if case .int32(let v) = $0 { v } else { nil } })
@@ -84,6 +84,7 @@ enum Batching {
     private static func slice(_ storage: Tensor.Storage, _ range: Range<Int>) -> Tensor.Storage {
         switch storage {
         case .float(let v): .float(Array(v[range]))
+        case .mappedFloat(let v): .float(v.withUnsafeBufferPointer { Array($0[range]) })
         case .double(let v): .double(Array(v[range]))
         case .int64(let v): .int64(Array(v[range]))
         case .int32(let v): .int32(Array(v[range]))

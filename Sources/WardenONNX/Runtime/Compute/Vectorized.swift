@@ -45,7 +45,8 @@ enum Vectorized {
     /// `a op b` for float tensors of the same shape, or where `b` (or `a`) is
     /// repeated along the leading axes or is one value per channel of axis 1
     /// (a bias `[C, 1, 1]` on `[N, C, H, W]`); nil for any other broadcast.
-    static func binary(_ operation: Operation, _ a: Tensor, _ b: Tensor, threads: Int) -> Tensor? {
+    /// - Parameter output: makes the result's buffer of the given count (its contents are overwritten).
+    static func binary(_ operation: Operation, _ a: Tensor, _ b: Tensor, threads: Int, output: (Int) -> [Float] = fresh) -> Tensor? {
         guard case .float(let left) = a.storage, case .float(let right) = b.storage else { return nil }
         guard let shape = try? Shape.broadcast(a.shape, b.shape, op: ""), shape == a.shape || shape == b.shape else { return nil }
         let count = left.count >= right.count ? left.count : right.count
@@ -62,7 +63,7 @@ enum Vectorized {
         var first = last
         while first > 0, padded[first - 1] == shape[first - 1] { first -= 1 }
         guard padded[..<first].allSatisfy({ $0 == 1 }) else { return nil }
-        var out = [Float](repeating: 0, count: count)
+        var out = output(count)
         left.withUnsafeBufferPointer { l in
             right.withUnsafeBufferPointer { r in
                 out.withUnsafeMutableBufferPointer { o in
@@ -135,35 +136,42 @@ enum Vectorized {
         }
     }
 
+    /// A new buffer of `count` floats, for callers with no memory plan.
+    static func fresh(_ count: Int) -> [Float] { [Float](unsafeUninitializedCapacity: count) { $1 = count } }
+
     /// Relu over a float tensor (NaN stays NaN); nil for other element types.
-    static func relu(_ x: Tensor, threads: Int) -> Tensor? {
-        guard case .float(var values) = x.storage else { return nil }
+    /// - Parameter output: makes the result's buffer of the given count (its contents are overwritten).
+    static func relu(_ x: Tensor, threads: Int, output: (Int) -> [Float] = fresh) -> Tensor? {
+        guard case .float(let values) = x.storage else { return nil }
         let count = values.count
-        values.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return }
-            let target = SendablePointer(base)
-            let pieces = (count + chunk - 1) / chunk
-            Parallel.forEach(pieces, threads: count >= parallelThreshold ? threads : 1) { piece in
-                let start = piece * chunk
-                relu(target.pointer + start, count: min(count, start + chunk) - start)
+        var out = output(count)
+        values.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { buffer in
+                guard let input = source.baseAddress, let base = buffer.baseAddress else { return }
+                let target = SendablePointer(base)
+                let pieces = (count + chunk - 1) / chunk
+                Parallel.forEach(pieces, threads: count >= parallelThreshold ? threads : 1) { piece in
+                    let start = piece * chunk
+                    relu(input + start, into: target.pointer + start, count: min(count, start + chunk) - start)
+                }
             }
         }
-        return Tensor(shape: x.shape, floats: values)
+        return Tensor(shape: x.shape, floats: out)
     }
 
     @inline(__always)
-    static func relu(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        let raw = UnsafeMutableRawPointer(values)
+    static func relu(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        let input = UnsafeRawPointer(source), output = UnsafeMutableRawPointer(target)
         let zero = SIMD8<Float>()
         var index = 0
         while index + 8 <= count {
-            let vector = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
+            let vector = input.loadUnaligned(fromByteOffset: index * 4, as: SIMD8<Float>.self)
             // max(x, 0) that keeps NaN: replace only lanes that are < 0.
-            raw.storeBytes(of: vector.replacing(with: zero, where: vector .< zero), toByteOffset: index * 4, as: SIMD8<Float>.self)
+            output.storeBytes(of: vector.replacing(with: zero, where: vector .< zero), toByteOffset: index * 4, as: SIMD8<Float>.self)
             index += 8
         }
         while index < count {
-            if values[index] < 0 { values[index] = 0 }
+            target[index] = source[index] < 0 ? 0 : source[index]
             index += 1
         }
     }

@@ -29,11 +29,11 @@ extension ConvolutionKernels {
         let depth: Int
         private let packed: OnFirstUse<PackedPanels>
 
-        init(weights: [Float], filters: Int, kernel: GEMM.Microkernel) {
-            let depth = filters > 0 ? weights.count / filters : 0
+        init(weights: Tensor, filters: Int, kernel: GEMM.Microkernel) {
+            let depth = filters > 0 ? weights.elementCount / filters : 0
             (self.filters, self.depth) = (filters, depth)
             packed = OnFirstUse {
-                weights.withUnsafeBufferPointer { buffer in
+                weights.withFloatBuffer { buffer in
                     buffer.baseAddress.map { GEMM.packB($0, rowStride: 1, columnStride: depth, k: depth, n: filters, kernel: kernel) }
                 }
             }
@@ -94,14 +94,14 @@ extension ConvolutionKernels {
                                          padTop: g.padsBegin[0], padLeft: g.padsBegin[1])
             if layout.tiles >= Winograd.minimumTiles, try LinearAlgebraKernels.withFloats(x, Winograd.allFinite), let winograd = weights.winograd() {
                 // Every output element is written by the output transform.
-                let out = try LinearAlgebraKernels.withFloats(x) { xs in
+                var out = context.outputFloats(count: n * m * positions)
+                try LinearAlgebraKernels.withFloats(x) { xs in
                     try LinearAlgebraKernels.withOptional(bias) { biasPointer in
-                        try [Float](unsafeUninitializedCapacity: n * m * positions) { buffer, initialized in
+                        try out.withUnsafeMutableBufferPointer { buffer in
                             guard let base = xs.baseAddress, let output = buffer.baseAddress else {
                                 throw context.fail("has an empty input or output")
                             }
                             winograd.run(base, layout, bias: biasPointer, relu: relu, into: output, threads: context.threads)
-                            initialized = n * m * positions
                         }
                     }
                 }
@@ -111,9 +111,10 @@ extension ConvolutionKernels {
 
         if let transposed = plan?.transposed, plan?.weightShape == w.shape, group == 1, transposed.filters == m, transposed.depth == depth,
            transposed.suits(positions: positions, kernel: kernel), let packed = transposed.panels() {
-            let out = try LinearAlgebraKernels.withFloats(x) { xs in
+            var out = context.outputFloats(count: n * m * positions)
+            try LinearAlgebraKernels.withFloats(x) { xs in
                 try LinearAlgebraKernels.withOptional(bias) { biasPointer in
-                    try [Float](unsafeUninitializedCapacity: n * m * positions) { buffer, initialized in
+                    try out.withUnsafeMutableBufferPointer { buffer in
                         guard let input = xs.baseAddress, let output = buffer.baseAddress else { throw context.fail("has an empty input or output") }
                         let columns = ScratchMemory.allocate(floats: depth * positions)
                         let product = ScratchMemory.allocate(floats: positions * m)
@@ -139,7 +140,6 @@ extension ConvolutionKernels {
                                 for filter in 0..<m { target[filter * positions + position] = row[filter] }
                             }
                         }
-                        initialized = n * m * positions
                     }
                 }
             }
@@ -158,7 +158,8 @@ extension ConvolutionKernels {
         let items = n * group * blocks
         let innerThreads = items >= threads ? 1 : max(1, threads / max(items, 1))
 
-        var out = [Float](repeating: 0, count: n * m * positions)
+        // The GEMM writes every element (an empty depth still gets its bias).
+        var out = context.outputFloats(count: n * m * positions, zeroed: depth == 0)
         try LinearAlgebraKernels.withFloats(x) { xs in
             try LinearAlgebraKernels.withOptional(bias) { biasPointer in
                 let input = xs.baseAddress ?? GEMM.placeholder

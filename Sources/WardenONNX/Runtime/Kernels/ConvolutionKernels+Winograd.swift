@@ -35,11 +35,11 @@ extension ConvolutionKernels {
         private let transformed: OnFirstUse<Winograd>
 
         /// nil when the layer is too narrow to gain (see `Winograd.init`).
-        init?(weights: [Float], filters: Int, channels: Int, kernel: GEMM.Microkernel) {
-            guard Winograd.suits(filters: filters, channels: channels), weights.count == filters * channels * 9 else { return nil }
+        init?(weights: Tensor, filters: Int, channels: Int, kernel: GEMM.Microkernel) {
+            guard Winograd.suits(filters: filters, channels: channels), weights.elementCount == filters * channels * 9 else { return nil }
             (self.filters, self.channels) = (filters, channels)
             transformed = OnFirstUse {
-                weights.withUnsafeBufferPointer { buffer in
+                weights.withFloatBuffer { buffer in
                     buffer.baseAddress.flatMap { Winograd(weights: $0, filters: filters, channels: channels, kernel: kernel) }
                 }
             }

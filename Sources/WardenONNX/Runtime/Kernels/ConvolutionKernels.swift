@@ -113,7 +113,8 @@ enum ConvolutionKernels {
         let pads = context.ints("pads") ?? Array(repeating: 0, count: 2 * size.count)
         let (peh, pew) = size.count == 2 ? (pads.count == 4 ? (pads[2], pads[3]) : (0, 0)) : (0, pads.count == 2 ? pads[1] : 0)
         let xs = x.floats
-        var out = [Float](repeating: 0, count: n * c * oh * ow)
+        // Every path below writes every output element.
+        var out = context.outputFloats(count: n * c * oh * ow)
         let planes = n * c
         // Planes are independent: spread them over the threads when there is enough work.
         let threads = planes * oh * ow * kh * kw >= 1 << 16 ? context.threads : 1

@@ -46,7 +46,10 @@ enum ElementwiseKernels {
                 default:
                     break
                 }
-                if let operation = Vectorized.Operation(op), let result = Vectorized.binary(operation, a, b, threads: context.threads) { return [result] }
+                if let operation = Vectorized.Operation(op),
+                   let result = Vectorized.binary(operation, a, b, threads: context.threads, output: { context.outputFloats(count: $0) }) {
+                    return [result]
+                }
                 let (shape, values) = try broadcast(a.floats, a.shape, b.floats, b.shape, op: context.name, function)
                 return [Tensor(shape: shape, floats: values)]
             }
@@ -66,20 +69,31 @@ enum ElementwiseKernels {
         for (op, function) in unary {
             table[op] = { context, inputs in
                 let x = try context.input(inputs, 0)
-                return [Tensor(shape: x.shape, floats: x.floats.map(function))]
+                return [Tensor(shape: x.shape, floats: map(x, context, function))]
             }
         }
         table["Relu"] = { context, inputs in
             let x = try context.input(inputs, 0)
-            return [Vectorized.relu(x, threads: context.threads) ?? Tensor(shape: x.shape, floats: x.floats.map { max($0, 0) })]
+            return [Vectorized.relu(x, threads: context.threads, output: { context.outputFloats(count: $0) }) ?? Tensor(shape: x.shape, floats: map(x, context) { max($0, 0) })]
         }
         table["LeakyRelu"] = { context, inputs in
             let x = try context.input(inputs, 0)
             let alpha = context.float("alpha", 0.01)
-            return [Tensor(shape: x.shape, floats: x.floats.map { $0 >= 0 ? $0 : alpha * $0 })]
+            return [Tensor(shape: x.shape, floats: map(x, context) { $0 >= 0 ? $0 : alpha * $0 })]
         }
         table["Identity"] = { context, inputs in [try context.input(inputs, 0)] }
         table["Dropout"] = { context, inputs in [try context.input(inputs, 0)] }
+    }
+
+    /// `function` of every value of `x` (converted to float), into the node's output buffer.
+    static func map(_ x: Tensor, _ context: NodeContext, _ function: (Float) -> Float) -> [Float] {
+        x.withFloatBuffer { source in
+            var out = context.outputFloats(count: source.count)
+            out.withUnsafeMutableBufferPointer { target in
+                for index in source.indices { target[index] = function(source[index]) }
+            }
+            return out
+        }
     }
 
     /// Applies `function` pairwise over the broadcast of two shapes.

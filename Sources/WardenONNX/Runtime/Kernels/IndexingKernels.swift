@@ -53,14 +53,25 @@ enum IndexingKernels {
                 return normalized
             }
             let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
-            func gather<T>(_ values: [T]) -> [T] {
-                var out: [T] = []
+            func gather<C: RandomAccessCollection>(_ values: C) -> [C.Element] where C.Index == Int {
+                var out: [C.Element] = []
                 out.reserveCapacity(outer * picks.count * inner)
                 for o in 0..<outer { for pick in picks { out += values[((o * size + pick) * inner)..<((o * size + pick + 1) * inner)] } }
                 return out
             }
-            if case .int64(let values) = data.storage { return [Tensor(shape: shape, int64s: gather(values))] }
-            return [Tensor(shape: shape, floats: gather(data.floats))]
+            let storage: Tensor.Storage = switch data.storage {
+            case .float(let values): .float(gather(values))
+            // An embedding table left in its mapped file: only the picked rows are read.
+            case .mappedFloat(let mapped): .float(mapped.withUnsafeBufferPointer { gather($0) })
+            case .double(let values): .double(gather(values))
+            case .int64(let values): .int64(gather(values))
+            case .int32(let values): .int32(gather(values))
+            case .int8(let values): .int8(gather(values))
+            case .uint8(let values): .uint8(gather(values))
+            case .bool(let values): .bool(gather(values))
+            case .string(let values): .string(gather(values))
+            }
+            return [Tensor(shape: shape, storage: storage)]
         }
         table["Slice"] = { context, inputs in
             let data = try context.input(inputs, 0)

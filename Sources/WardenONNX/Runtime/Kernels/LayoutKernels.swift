@@ -154,6 +154,7 @@ enum LayoutKernels {
         let integer = fill?.int64s.first ?? 0
         switch storage {
         case .float(let values): return .float(take(values, fill?.floats.first ?? 0))
+        case .mappedFloat(let mapped): return .float(mapped.withUnsafeBufferPointer { values in sources.map { $0 >= 0 ? values[$0] : fill?.floats.first ?? 0 } })
         case .double(let values):
             if case .double(let given)? = fill?.storage { return .double(take(values, given.first ?? 0)) }
             return .double(take(values, Double(fill?.floats.first ?? 0)))

@@ -61,7 +61,8 @@ enum LinearAlgebraKernels {
         if let plan, let packed = plan.packedB, plan.k == k, plan.n == n { right = .packed(packed, plan.kernel) } else { right = .tensor(b) }
         let aStrides = transA ? (1, m) : (k, 1)
         let bStrides = transB ? (1, k) : (n, 1)
-        var out = prefill ?? [Float](repeating: 0, count: m * n)
+        // Without a prefill the GEMM writes every element.
+        var out = prefill ?? context.outputFloats(count: m * n, zeroed: k == 0)
         try withFloats(a) { aValues in
             try right.withOperand(rowStride: bStrides.0, columnStride: bStrides.1) { bOperand, kernel in
                 try withOptional(columnBias) { columnPointer in
@@ -109,7 +110,7 @@ enum LinearAlgebraKernels {
         let right: Operand
         if let plan, let packed = plan.packedB, plan.k == k, plan.n == n, foldBatch { right = .packed(packed, plan.kernel) } else { right = .tensor(b) }
         let epilogue = GEMM.Epilogue(relu: plan?.relu ?? false)
-        var out = [Float](repeating: 0, count: batchCount * m * n)
+        var out = context.outputFloats(count: batchCount * m * n, zeroed: k == 0)
         try withFloats(a) { aValues in
             try right.withOperand(rowStride: n, columnStride: 1) { bOperand, kernel in
                 try withOptional(plan?.columnBias) { bias in
@@ -154,8 +155,7 @@ enum LinearAlgebraKernels {
 
     /// The tensor's values as float, without a copy when they already are.
     static func withFloats<R>(_ tensor: Tensor, _ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
-        if case .float(let values) = tensor.storage { return try values.withUnsafeBufferPointer(body) }
-        return try tensor.floats.withUnsafeBufferPointer(body)
+        try tensor.withFloatBuffer(body)
     }
 
     static func withOptional<R>(_ values: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) throws -> R {

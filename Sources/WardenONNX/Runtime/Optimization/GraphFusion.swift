@@ -32,7 +32,7 @@ enum GraphFusion {
             for name in fused.node.input where !name.isEmpty { readers[name, default: []].append(position) }
         }
         func constant(_ name: String) -> Tensor? {
-            guard !name.isEmpty, !protected.contains(name), let tensor = initializers[name], case .float = tensor.storage else { return nil }
+            guard !name.isEmpty, !protected.contains(name), let tensor = initializers[name], tensor.isFloat else { return nil }
             return tensor
         }
         /// The only node reading `value`, when there is exactly one and `value` is not a graph output.

@@ -12,7 +12,7 @@ enum WeightPacking {
         let node = fused.node
         guard node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
         func constant(_ index: Int) -> Tensor? {
-            guard index < node.input.count, let tensor = initializers[node.input[index]], case .float = tensor.storage else { return nil }
+            guard index < node.input.count, let tensor = initializers[node.input[index]], tensor.isFloat else { return nil }
             return tensor
         }
         let kernel = GEMM.Microkernel.best
@@ -22,8 +22,8 @@ enum WeightPacking {
             if let b = constant(1), b.shape.count == 2 {
                 let transposed = node.opType == "Gemm" && (node.attribute.first { $0.name == "transB" }?.i ?? 0) != 0
                 let (k, n) = transposed ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
-                if k > 0, n > 0, case .float(let values) = b.storage {
-                    plan.packedB = values.withUnsafeBufferPointer { buffer in
+                if k > 0, n > 0 {
+                    plan.packedB = b.withFloatBuffer { buffer in
                         buffer.baseAddress.map { GEMM.packB($0, rowStride: transposed ? 1 : n, columnStride: transposed ? k : 1, k: k, n: n, kernel: kernel) }
                     }
                     (plan.k, plan.n) = (k, n)
@@ -33,21 +33,21 @@ enum WeightPacking {
         case "Conv":
             var plan = ConvolutionKernels.ConvPlan(kernel: kernel, relu: fused.relu)
             let group = Int(node.attribute.first { $0.name == "group" }?.i ?? 1)
-            if let w = constant(1), w.shape.count == 3 || w.shape.count == 4, group > 0, let m = w.shape.first, m > 0, m % group == 0, case .float(let values) = w.storage {
+            if let w = constant(1), w.shape.count == 3 || w.shape.count == 4, group > 0, let m = w.shape.first, m > 0, m % group == 0 {
                 let mg = m / group
-                let depth = values.count / m
-                plan.packedWeights = values.withUnsafeBufferPointer { buffer in
+                let depth = w.elementCount / m
+                plan.packedWeights = w.withFloatBuffer { buffer in
                     guard let base = buffer.baseAddress, depth > 0 else { return [] }
                     return (0..<group).map { GEMM.packA(base + $0 * mg * depth, rowStride: depth, columnStride: 1, m: mg, k: depth, kernel: kernel) }
                 }
                 plan.weightShape = plan.packedWeights.isEmpty ? [] : w.shape
                 if alternatives, group == 1, !plan.packedWeights.isEmpty {
-                    plan.transposed = ConvolutionKernels.TransposedWeights(weights: values, filters: m, kernel: kernel)
+                    plan.transposed = ConvolutionKernels.TransposedWeights(weights: w, filters: m, kernel: kernel)
                 }
                 func attribute(_ name: String) -> [Int64]? { node.attribute.first { $0.name == name }?.ints }
                 if alternatives, w.shape.count == 4, w.shape[2] == 3, w.shape[3] == 3, group == 1,
                    (attribute("strides") ?? [1, 1]) == [1, 1], (attribute("dilations") ?? [1, 1]) == [1, 1] {
-                    plan.winograd = ConvolutionKernels.WinogradWeights(weights: values, filters: m, channels: w.shape[1], kernel: kernel)
+                    plan.winograd = ConvolutionKernels.WinogradWeights(weights: w, filters: m, channels: w.shape[1], kernel: kernel)
                 }
             }
             return plan.packedWeights.isEmpty && !plan.relu ? nil : plan
