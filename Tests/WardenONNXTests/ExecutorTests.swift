@@ -179,7 +179,7 @@ import WardenCore
         expectWardenError(.invalidArgument, containing: "Tile 'n': repeats [-1] do not fit [3]") { _ = try tile.run(["x": Self.x]) }
         let reshape = try Self.model("Reshape", constant: [-1, -1])
         expectWardenError(.invalidArgument, containing: "cannot reshape [3] to [-1, -1]") { _ = try reshape.run(["x": Self.x]) }
-        let expand = try Self.model("Expand", constant: [2, 4])
-        expectWardenError(.invalidArgument, containing: "Expand 'n': cannot broadcast [3] with [2, 4]") { _ = try expand.run(["x": Self.x]) }
+        // A constant target the input cannot broadcast to is refused when the model loads (see ShapeInferenceTests).
+        expectWardenError(.invalidGraph, containing: "Expand 'n': cannot expand [3] to [2, 4]") { _ = try Self.model("Expand", constant: [2, 4]) }
     }
 }

@@ -19,15 +19,26 @@ import WardenCore
         return FusionTests.initializer(name, shape, (0..<count).map { Float($0 % 7) / 10 - 0.3 })
     }
 
-    /// An int64 initializer (Reshape targets, Split sizes).
-    static func int64s(_ name: String, _ values: [Int64]) -> Onnx_TensorProto {
+    /// An int64 initializer (Reshape targets, Split sizes); a scalar when `scalar`.
+    static func int64s(_ name: String, _ values: [Int64], scalar: Bool = false) -> Onnx_TensorProto {
         var tensor = Onnx_TensorProto()
         tensor.name = name
         tensor.dataType = 7
-        tensor.dims = [Int64(values.count)]
+        tensor.dims = scalar ? [] : [Int64(values.count)]
         tensor.int64Data = values
         return tensor
     }
+
+    /// A node with attributes of any type.
+    static func node(_ op: String, _ inputs: [String], _ outputs: [String], _ attributes: [Onnx_AttributeProto],
+                     domain: String = "") -> Onnx_NodeProto {
+        var node = FusionTests.node(op, inputs, outputs)
+        node.attribute = attributes
+        node.domain = domain
+        return node
+    }
+
+    static func floats(_ count: Int) -> [Float] { (0..<count).map { Float($0 % 5) / 4 } }
 
 
     static func model(inputs: [Onnx_ValueInfoProto], initializers: [Onnx_TensorProto] = [], nodes: [Onnx_NodeProto],
@@ -159,17 +170,17 @@ import WardenCore
         #expect(executor.signature.outputs.allSatisfy { executor.inferredShape(of: $0.name) != nil }, "\(name): every output's shape is inferred")
     }
 
-    /// Tile has no inference rule: its output and what follows stay unknown, and the model loads and runs.
-    @Test func opsWithoutARuleLeaveShapesUnknownAndTheModelLoads() throws {
+    /// Tile repeats fed at run time: the tiled dims and what follows stay unknown, and the model loads and runs.
+    @Test func sizesComputedFromRunTimeDataStayUnknownAndTheModelLoads() throws {
         let model = try Self.model(
-            inputs: [Self.value("x", [2, 6])],
-            initializers: [Self.int64s("repeats", [1, 2])],
+            inputs: [Self.value("x", [2, 6]), TestGraph.value("repeats", [2], type: 7)],
             nodes: [FusionTests.node("Tile", ["x", "repeats"], ["t"]), FusionTests.node("Relu", ["t"], ["y"])],
-            outputs: [Self.value("y", [2, 5])]) // wrong, but unknowable without a Tile rule
+            outputs: [Self.value("y", [2, 5])]) // wrong, but unknowable before the repeats arrive
         let executor = try Executor(model: model)
-        #expect(executor.inferredShape(of: "t") == nil)
-        #expect(executor.inferredShape(of: "y") == nil)
-        let outputs = try executor.run(["x": Tensor(shape: [2, 6], floats: Array(repeating: 1, count: 12))])
+        #expect(executor.inferredShape(of: "t") == [.unknown, .unknown])
+        #expect(executor.inferredShape(of: "y") == [.unknown, .unknown])
+        let outputs = try executor.run(["x": Tensor(shape: [2, 6], floats: Array(repeating: 1, count: 12)),
+                                        "repeats": Tensor(shape: [2], int64s: [1, 2])])
         #expect(outputs["y"]?.shape == [2, 12])
     }
 
@@ -185,6 +196,196 @@ import WardenCore
         #expect(executor.inferredShape(of: "a") == [.symbolic("batch"), .fixed(2)])
         #expect(executor.inferredShape(of: "y") == [.symbolic("batch"), .fixed(4)])
         #expect(executor.inferredShape(of: "e") == [.symbolic("batch"), .fixed(2)])
+    }
+
+    // MARK: - Sizes from constant inputs and attributes
+
+    /// Slice with clamped, negative and reverse bounds; a whole-axis slice keeps the batch symbol; bounds fed at run time leave only their axis unknown.
+    @Test(arguments: [true, false])
+    func sliceSizesFollowTheKernelsClamping(fusion: Bool) throws {
+        let model = try Self.model(
+            inputs: [Self.value("x", ["batch", 10, 8]), TestGraph.value("from", [1], type: 7)],
+            initializers: [Self.int64s("starts", [1, -3]), Self.int64s("ends", [100, 0]), Self.int64s("axes", [1, 2]),
+                           Self.int64s("steps", [3, -1]), Self.int64s("zero", [0]), Self.int64s("end", [Int64.max]), Self.int64s("one", [1])],
+            nodes: [
+                FusionTests.node("Slice", ["x", "starts", "ends", "axes", "steps"], ["a"]),
+                FusionTests.node("Slice", ["x", "zero", "end", "zero"], ["b"]),
+                FusionTests.node("Slice", ["x", "from", "end", "one"], ["c"]),
+            ],
+            outputs: [Self.value("a", ["batch", 3, 5]), Self.value("b", ["batch", 10, 8]), Self.value("c", ["batch", "rest", 8])])
+        let executor = try Executor(model: model, options: .init(threads: 1, fusion: fusion))
+        let batch = TensorDimension.symbolic("batch")
+        #expect(executor.inferredShape(of: "a") == [batch, .fixed(3), .fixed(5)])
+        #expect(executor.inferredShape(of: "b") == [batch, .fixed(10), .fixed(8)])
+        #expect(executor.inferredShape(of: "c") == [batch, .unknown, .fixed(8)])
+        let outputs = try executor.run(["x": Tensor(shape: [2, 10, 8], floats: Self.floats(160)), "from": Tensor(shape: [1], int64s: [4])])
+        #expect(outputs["a"]?.shape == [2, 3, 5])
+        #expect(outputs["c"]?.shape == [2, 6, 8])
+    }
+
+    /// Pad (pads as an input), Expand, Tile, ConstantOfShape and Range from constants, as the kernels compute them.
+    @Test(arguments: [true, false])
+    func padExpandTileConstantOfShapeAndRangeFromConstants(fusion: Bool) throws {
+        let model = try Self.model(
+            inputs: [Self.value("x", ["batch", 3, 4]), Self.value("v", [3, 1])],
+            initializers: [Self.int64s("pads", [0, 1, -1, 0, 2, 0]), Self.int64s("target", [2, 1, 4]), Self.int64s("repeats", [1, 2, 3]),
+                           Self.int64s("dims", [2, 5]), Self.int64s("start", [0], scalar: true), Self.int64s("limit", [10], scalar: true),
+                           Self.int64s("delta", [3], scalar: true), FusionTests.initializer("low", [], [1]),
+                           FusionTests.initializer("high", [], [2]), FusionTests.initializer("step", [], [0.25])],
+            nodes: [
+                FusionTests.node("Pad", ["x", "pads"], ["padded"]),
+                FusionTests.node("Expand", ["v", "target"], ["expanded"]),
+                FusionTests.node("Tile", ["x", "repeats"], ["tiled"]),
+                FusionTests.node("ConstantOfShape", ["dims"], ["filled"]),
+                FusionTests.node("Range", ["start", "limit", "delta"], ["steps"]),
+                FusionTests.node("Range", ["low", "high", "step"], ["fractions"]),
+            ],
+            outputs: ["padded", "expanded", "tiled", "filled", "steps", "fractions"].map { TestGraph.value($0, nil) })
+        let executor = try Executor(model: model, options: .init(threads: 1, fusion: fusion))
+        let batch = TensorDimension.symbolic("batch")
+        let expected: [String: [TensorDimension]] = [
+            "padded": [batch, .fixed(6), .fixed(3)], "expanded": [.fixed(2), .fixed(3), .fixed(4)],
+            "tiled": [batch, .fixed(6), .fixed(12)], "filled": [.fixed(2), .fixed(5)], "steps": [.fixed(4)], "fractions": [.fixed(4)],
+        ]
+        for (name, shape) in expected { #expect(executor.inferredShape(of: name) == shape, "\(name)") }
+        let outputs = try executor.run(["x": Tensor(shape: [2, 3, 4], floats: Self.floats(24)), "v": Tensor(shape: [3, 1], floats: [1, 2, 3])])
+        for (name, shape) in expected {
+            #expect(outputs[name]?.shape == shape.map { dim in if case .fixed(let size) = dim { Int(size) } else { 2 } }, "\(name)")
+        }
+    }
+
+    /// ConvTranspose with strides, pads, output_padding and group, and with output_shape; checked against the kernel.
+    @Test func convTransposeSizesComeFromTheKernelsGeometry() throws {
+        var strided = Self.node("ConvTranspose", ["x", "w"], ["y"], [.ints("strides", [2, 2]), .ints("pads", [1, 1, 1, 1]),
+                                                                     .ints("output_padding", [1, 1]), .int("group", 2)])
+        strided.name = "up"
+        let shaped = Self.node("ConvTranspose", ["x", "w"], ["z"], [.ints("strides", [2, 2]), .int("group", 2), .ints("output_shape", [9, 9])])
+        let model = try Self.model(
+            inputs: [Self.value("x", ["batch", 4, 5, 5])], initializers: [Self.weights("w", [4, 3, 3, 3])],
+            nodes: [strided, shaped], outputs: [TestGraph.value("y", nil), TestGraph.value("z", nil)])
+        let executor = try Executor(model: model)
+        let batch = TensorDimension.symbolic("batch")
+        #expect(executor.inferredShape(of: "y") == [batch, .fixed(6), .fixed(10), .fixed(10)])
+        #expect(executor.inferredShape(of: "z") == [batch, .fixed(6), .fixed(9), .fixed(9)])
+        let outputs = try executor.run(["x": Tensor(shape: [1, 4, 5, 5], floats: Self.floats(100))])
+        #expect(outputs["y"]?.shape == [1, 6, 10, 10])
+        #expect(outputs["z"]?.shape == [1, 6, 9, 9])
+    }
+
+    /// Size, Shrink, InstanceNormalization, LRN and LayerNormalization's Mean and InvStdDev outputs.
+    @Test func normalizationsSizeAndShrinkKeepTheirRules() throws {
+        let model = try Self.model(
+            inputs: [Self.value("x", ["batch", 4, 6])],
+            initializers: [Self.weights("scale", [4]), Self.weights("bias", [4]), Self.weights("gamma", [4, 6])],
+            nodes: [
+                FusionTests.node("Size", ["x"], ["size"]),
+                FusionTests.node("Shrink", ["x"], ["shrunk"]),
+                FusionTests.node("InstanceNormalization", ["x", "scale", "bias"], ["instance"]),
+                Self.node("LRN", ["x"], ["lrn"], [.int("size", 3)]),
+                Self.node("LayerNormalization", ["x", "gamma"], ["layer", "mean", "deviation"], [.int("axis", 1)]),
+            ],
+            outputs: ["size", "shrunk", "instance", "lrn", "layer", "mean", "deviation"].map { TestGraph.value($0, nil) })
+        let executor = try Executor(model: model)
+        let x: [TensorDimension] = [.symbolic("batch"), .fixed(4), .fixed(6)]
+        #expect(executor.inferredShape(of: "size") == [])
+        for name in ["shrunk", "instance", "lrn", "layer"] { #expect(executor.inferredShape(of: name) == x, "\(name)") }
+        #expect(executor.inferredShape(of: "mean") == [.symbolic("batch"), .fixed(1), .fixed(1)])
+        #expect(executor.inferredShape(of: "deviation") == [.symbolic("batch"), .fixed(1), .fixed(1)])
+        let outputs = try executor.run(["x": Tensor(shape: [2, 4, 6], floats: Self.floats(48))])
+        #expect(outputs["mean"]?.shape == [2, 1, 1])
+        #expect(outputs["size"]?.shape == [])
+    }
+
+    /// The ai.onnx.ml ops: labels [N], scores [N, classes] or [N, targets], the rest shaped like their input.
+    @Test func mlOpsGiveLabelsAndScoresPerRow() throws {
+        let ml = "ai.onnx.ml"
+        var trees = TreeEnsembleSpeedPathTests.Spec()
+        trees.branch(tree: 0, id: 0, feature: 2, "BRANCH_LEQ", 0.5, yes: 1, no: 2)
+        trees.leaf(tree: 0, id: 1, [(0, 0.2), (1, 0.8)])
+        trees.leaf(tree: 0, id: 2, [(2, 1)])
+        var classifier = TreeEnsembleSpeedPathTests.node(trees, .classifier, extra: [.ints("classlabels_int64s", [0, 1, 2])])
+        classifier.input = ["x"]
+        classifier.output = ["treeLabel", "treeScores"]
+        var regressor = TreeEnsembleSpeedPathTests.node(trees, .regressor, extra: [.int("n_targets", 3)])
+        regressor.input = ["x"]
+        regressor.output = ["treeValues"]
+        regressor.name = "regression"
+        let model = try Self.model(
+            inputs: [Self.value("x", ["batch", 3])], initializers: [Self.int64s("columns", [0, 2])],
+            nodes: [
+                Self.node("Scaler", ["x"], ["scaled"], [TreeEnsembleSpeedPathTests.floats("offset", [1]), TreeEnsembleSpeedPathTests.floats("scale", [2])], domain: ml),
+                Self.node("Normalizer", ["x"], ["normalized"], [TreeEnsembleSpeedPathTests.string("norm", "L2")], domain: ml),
+                Self.node("LinearClassifier", ["x"], ["label", "scores"],
+                          [TreeEnsembleSpeedPathTests.floats("coefficients", Self.floats(6)), TreeEnsembleSpeedPathTests.floats("intercepts", [0, 1])], domain: ml),
+                Self.node("ArrayFeatureExtractor", ["x", "columns"], ["picked"], [], domain: ml),
+                classifier, regressor,
+            ],
+            outputs: ["scaled", "normalized", "label", "scores", "picked", "treeLabel", "treeScores", "treeValues"].map { TestGraph.value($0, nil) })
+        let executor = try Executor(model: model)
+        let batch = TensorDimension.symbolic("batch")
+        let expected: [String: [TensorDimension]] = [
+            "scaled": [batch, .fixed(3)], "normalized": [batch, .fixed(3)], "label": [batch], "scores": [batch, .fixed(2)],
+            "picked": [batch, .fixed(2)], "treeLabel": [batch], "treeScores": [batch, .fixed(3)], "treeValues": [batch, .fixed(3)],
+        ]
+        for (name, shape) in expected { #expect(executor.inferredShape(of: name) == shape, "\(name)") }
+        let outputs = try executor.run(["x": Tensor(shape: [5, 3], floats: Self.floats(15))])
+        for (name, shape) in expected {
+            #expect(outputs[name]?.shape == shape.map { dim in if case .fixed(let size) = dim { Int(size) } else { 5 } }, "\(name)")
+        }
+    }
+
+    // MARK: - Shapes computed from shapes
+
+    /// `x.view(x.size(0), -1)`, `w.expand(x.size(0), 3, -1)`, `torch.zeros(x.shape)`, `x.repeat(1, x.size(2) // 2, 1)`
+    /// and `torch.arange(x.size(0))` as PyTorch exports them: Shape → Gather → Unsqueeze → Concat (with Slice, Cast,
+    /// Div, Equal and Where) → Reshape, Expand, ConstantOfShape, Tile and Range, with the batch symbol carried through.
+    static func shapeChains() throws -> ONNXModel {
+        try model(
+            inputs: [value("x", ["batch", 3, 4])],
+            initializers: [int64s("first", [0], scalar: true), int64s("axis0", [0]), int64s("wildcard", [-1]), int64s("one", [1]),
+                           int64s("three", [3]), int64s("two", [2]), int64s("start", [0], scalar: true),
+                           int64s("delta", [1], scalar: true), weights("w", [1, 4])],
+            nodes: [
+                FusionTests.node("Shape", ["x"], ["shape"]),
+                FusionTests.node("Gather", ["shape", "first"], ["n"]),
+                FusionTests.node("Unsqueeze", ["n", "axis0"], ["n1"]),
+                Self.node("Concat", ["n1", "wildcard"], ["flatTarget"], [.int("axis", 0)]),
+                FusionTests.node("Reshape", ["x", "flatTarget"], ["flat"]),
+                // Expand with -1 as PyTorch writes it: Where(Equal(target, -1), 1, target).
+                Self.node("Concat", ["n1", "three", "wildcard"], ["wanted"], [.int("axis", 0)]),
+                FusionTests.node("Equal", ["wanted", "wildcard"], ["isWildcard"]),
+                FusionTests.node("Where", ["isWildcard", "one", "wanted"], ["expandTarget"]),
+                FusionTests.node("Expand", ["w", "expandTarget"], ["expanded"]),
+                Self.node("Cast", ["shape"], ["shapeAsLong"], [.int("to", 7)]),
+                FusionTests.node("ConstantOfShape", ["shapeAsLong"], ["zeros"]),
+                FusionTests.node("Slice", ["shape", "two", "three"], ["width"]),
+                FusionTests.node("Div", ["width", "two"], ["half"]),
+                Self.node("Concat", ["one", "half", "one"], ["repeats"], [.int("axis", 0)]),
+                FusionTests.node("Tile", ["x", "repeats"], ["tiled"]),
+                FusionTests.node("Range", ["start", "n", "delta"], ["positions"]),
+                // x.view(x.size(0) * 2, -1): a symbol times 2 is not guessed.
+                FusionTests.node("Mul", ["n1", "two"], ["doubled"]),
+                Self.node("Concat", ["doubled", "wildcard"], ["pairTarget"], [.int("axis", 0)]),
+                FusionTests.node("Reshape", ["x", "pairTarget"], ["pairs"]),
+            ],
+            outputs: ["flat", "expanded", "zeros", "tiled", "positions", "pairs"].map { TestGraph.value($0, nil) })
+    }
+
+    @Test(arguments: [true, false])
+    func shapesComputedFromShapeKeepTheBatchSymbol(fusion: Bool) throws {
+        let executor = try Executor(model: try Self.shapeChains(), options: .init(threads: 1, fusion: fusion))
+        let batch = TensorDimension.symbolic("batch")
+        let expected: [String: [TensorDimension]] = [
+            "shape": [.fixed(3)], "n": [], "n1": [.fixed(1)], "flatTarget": [.fixed(2)],
+            "flat": [batch, .fixed(12)], "expanded": [batch, .fixed(3), .fixed(4)], "zeros": [batch, .fixed(3), .fixed(4)],
+            "tiled": [batch, .fixed(6), .fixed(4)], "positions": [batch], "pairs": [.unknown, .unknown],
+        ]
+        for (name, shape) in expected { #expect(executor.inferredShape(of: name) == shape, "\(name)") }
+        let outputs = try executor.run(["x": Tensor(shape: [2, 3, 4], floats: Self.floats(24))])
+        for name in ["flat", "expanded", "zeros", "tiled", "positions"] {
+            #expect(outputs[name]?.shape == expected[name]?.map { dim in if case .fixed(let size) = dim { Int(size) } else { 2 } }, "\(name)")
+        }
+        #expect(outputs["pairs"]?.shape == [4, 6])
     }
 
     // MARK: - Refusals (each next to the same model that fits, so the refusal is the mismatch's doing)
@@ -256,6 +457,69 @@ import WardenCore
         _ = try Executor(model: try Self.cnn(classes: 10, declared: ["n", 10])) // a different symbol is no contradiction
         try Self.expectRefusal("graph output 'probabilities' is declared as [batch, 10] but the model computes [batch, 12]; the model's shapes do not fit together, re-export it or fix the output shape it declares") {
             try Self.cnn(classes: 12, declared: ["batch", 10])
+        }
+    }
+
+    static func expand(_ target: [Int64]) throws -> ONNXModel {
+        try model(inputs: [value("x", [3, 2])], initializers: [int64s("target", target)],
+                  nodes: [FusionTests.node("Expand", ["x", "target"], ["y"])], outputs: [TestGraph.value("y", nil)])
+    }
+
+    /// x [batch, 3] expanded to [x.size(0), width]: the batch symbol is no contradiction, width 4 against 3 is.
+    static func expandFromShape(width: Int64) throws -> ONNXModel {
+        try model(inputs: [value("x", ["batch", 3])],
+                  initializers: [int64s("first", [0]), int64s("width", [width])],
+                  nodes: [
+                      FusionTests.node("Shape", ["x"], ["shape"]),
+                      FusionTests.node("Gather", ["shape", "first"], ["n"]),
+                      node("Concat", ["n", "width"], ["target"], [.int("axis", 0)]),
+                      FusionTests.node("Expand", ["x", "target"], ["y"]),
+                  ],
+                  outputs: [TestGraph.value("y", nil)])
+    }
+
+    @Test func expandToAShapeTheInputDoesNotBroadcastToIsRefused() throws {
+        #expect(try Executor(model: try Self.expand([2, 1, 2])).inferredShape(of: "y") == [.fixed(2), .fixed(3), .fixed(2)])
+        #expect(try Executor(model: try Self.expandFromShape(width: 3)).inferredShape(of: "y") == [.symbolic("batch"), .fixed(3)])
+        try Self.expectRefusal("Expand 'y': cannot expand [3, 2] to [2, 4]; \(Self.hint)") { try Self.expand([2, 4]) }
+        try Self.expectRefusal("Expand 'y': cannot expand [batch, 3] to [batch, 4]; \(Self.hint)") { try Self.expandFromShape(width: 4) }
+    }
+
+    static func pad(_ pads: [Int64]) throws -> ONNXModel {
+        try model(inputs: [value("x", [2, 4])], initializers: [int64s("pads", pads)],
+                  nodes: [FusionTests.node("Pad", ["x", "pads"], ["y"])], outputs: [TestGraph.value("y", nil)])
+    }
+
+    @Test func padThatRemovesAWholeAxisIsRefused() throws {
+        #expect(try Executor(model: try Self.pad([0, -1, 0, -2])).inferredShape(of: "y") == [.fixed(2), .fixed(1)])
+        try Self.expectRefusal("Pad 'y': pads -2 and -2 on axis 1 remove all 4 elements of [2, 4]; \(Self.hint)") {
+            try Self.pad([0, -2, 0, -2])
+        }
+    }
+
+    static func convTranspose(inChannels: Int) throws -> ONNXModel {
+        try model(inputs: [value("x", [1, 3, 5, 5])], initializers: [weights("w", [inChannels, 2, 3, 3])],
+                  nodes: [FusionTests.node("ConvTranspose", ["x", "w"], ["y"])], outputs: [value("y", [1, 2, 7, 7])])
+    }
+
+    @Test func convTransposeChannelMismatchIsRefused() throws {
+        _ = try Executor(model: try Self.convTranspose(inChannels: 3))
+        try Self.expectRefusal("ConvTranspose 'y': the input [1, 3, 5, 5] has 3 channels but the weights [4, 2, 3, 3] expect 4 (ConvTranspose weights are [C, M/group, k…]); \(Self.hint)") {
+            try Self.convTranspose(inChannels: 4)
+        }
+    }
+
+    static func linearClassifier(coefficients: Int) throws -> ONNXModel {
+        try model(inputs: [value("x", ["batch", 3])],
+                  nodes: [node("LinearClassifier", ["x"], ["label", "scores"],
+                               [TreeEnsembleSpeedPathTests.floats("coefficients", floats(coefficients))], domain: "ai.onnx.ml")],
+                  outputs: [value("label", ["batch"]), value("scores", ["batch", 2])])
+    }
+
+    @Test func linearClassifierCoefficientsThatDoNotFitTheFeaturesAreRefused() throws {
+        _ = try Executor(model: try Self.linearClassifier(coefficients: 6))
+        try Self.expectRefusal("LinearClassifier 'label': coefficients has 8 values, which do not fit the 3 features of [batch, 3] (one row of 3 per class); \(Self.hint)") {
+            try Self.linearClassifier(coefficients: 8)
         }
     }
 }
