@@ -5,22 +5,13 @@ import WardenCore
 
 /// The load-time plan of intermediate buffers, and the arenas that hold them across calls.
 @Suite struct MemoryPlanTests {
-    static func node(_ op: String, _ inputs: [String], _ outputs: [String]) -> Onnx_NodeProto {
-        var node = Onnx_NodeProto()
-        node.opType = op
-        node.input = inputs
-        node.output = outputs
-        node.name = outputs.first ?? op
-        return node
-    }
-
     static func shapes(_ names: [String], _ dims: [Int]) -> [String: [TensorDimension]] {
         Dictionary(uniqueKeysWithValues: names.map { ($0, dims.map { .fixed(Int64($0)) }) })
     }
 
     /// x → a → b → c → y: a is read for the last time by the step that makes b, so c can take a's buffer.
     @Test func valuesWhoseLivesDoNotOverlapShareABuffer() {
-        let nodes = [Self.node("Relu", ["x"], ["a"]), Self.node("Sigmoid", ["a"], ["b"]), Self.node("Relu", ["b"], ["c"]), Self.node("Neg", ["c"], ["y"])]
+        let nodes = [ConstantFoldingTests.node("Relu", ["x"], ["a"]), ConstantFoldingTests.node("Sigmoid", ["a"], ["b"]), ConstantFoldingTests.node("Relu", ["b"], ["c"]), ConstantFoldingTests.node("Neg", ["c"], ["y"])]
         let plan = MemoryPlan(nodes, constants: [], outputs: ["y"], shapes: Self.shapes(["a", "b", "c", "y"], [4, 8]))
         #expect(plan.values == 3)
         #expect(plan.slotCount == 2)
@@ -34,8 +25,8 @@ import WardenCore
     /// A Reshape hands on its input's buffer: the buffer stays taken until the view's last read.
     @Test func aViewKeepsItsInputsBufferTaken() {
         let nodes = [
-            Self.node("Relu", ["x"], ["a"]), Self.node("Reshape", ["a", "shape"], ["r"]), Self.node("Sigmoid", ["r"], ["b"]),
-            Self.node("Add", ["b", "r"], ["c"]), Self.node("Neg", ["c"], ["y"]),
+            ConstantFoldingTests.node("Relu", ["x"], ["a"]), ConstantFoldingTests.node("Reshape", ["a", "shape"], ["r"]), ConstantFoldingTests.node("Sigmoid", ["r"], ["b"]),
+            ConstantFoldingTests.node("Add", ["b", "r"], ["c"]), ConstantFoldingTests.node("Neg", ["c"], ["y"]),
         ]
         let plan = MemoryPlan(nodes, constants: ["shape"], outputs: ["y"], shapes: Self.shapes(["a", "r", "b", "c"], [2, 3]))
         #expect(plan.outputSlots[1] == [-1], "the view has no buffer of its own")
@@ -49,7 +40,7 @@ import WardenCore
     /// A graph output's buffer leaves with the result, so neither it nor the value it is a view of is planned;
     /// nor is a view of a graph input, which holds the caller's buffer.
     @Test func buffersThatLeaveOrBelongToTheCallerAreNotPlanned() {
-        let nodes = [Self.node("Relu", ["x"], ["a"]), Self.node("Flatten", ["a"], ["y"]), Self.node("Identity", ["x"], ["v"]), Self.node("Neg", ["v"], ["z"])]
+        let nodes = [ConstantFoldingTests.node("Relu", ["x"], ["a"]), ConstantFoldingTests.node("Flatten", ["a"], ["y"]), ConstantFoldingTests.node("Identity", ["x"], ["v"]), ConstantFoldingTests.node("Neg", ["v"], ["z"])]
         let plan = MemoryPlan(nodes, constants: [], outputs: ["y", "z"], shapes: [:])
         #expect(plan.values == 0 && plan.slotCount == 0)
         #expect(plan.outputSlots.allSatisfy { $0.allSatisfy { $0 == -1 } })
@@ -58,8 +49,8 @@ import WardenCore
     /// A new value takes the free buffer whose planned size fits it best.
     @Test func aValueTakesTheFreeBufferThatFitsBest() {
         let nodes = [
-            Self.node("Relu", ["x"], ["big"]), Self.node("Relu", ["x"], ["small"]), Self.node("Add", ["big", "small"], ["sum"]),
-            Self.node("Relu", ["x"], ["tiny"]), Self.node("Add", ["sum", "tiny"], ["y"]),
+            ConstantFoldingTests.node("Relu", ["x"], ["big"]), ConstantFoldingTests.node("Relu", ["x"], ["small"]), ConstantFoldingTests.node("Add", ["big", "small"], ["sum"]),
+            ConstantFoldingTests.node("Relu", ["x"], ["tiny"]), ConstantFoldingTests.node("Add", ["sum", "tiny"], ["y"]),
         ]
         var shapes = Self.shapes(["big", "sum"], [64])
         shapes["small"] = [.fixed(4)]
@@ -75,7 +66,7 @@ import WardenCore
         var graph = Onnx_GraphProto()
         graph.input = [TestGraph.value("x", ["batch", 256])]
         graph.output = [TestGraph.value("y", nil)]
-        graph.node = [Self.node("Relu", ["x"], ["a"]), Self.node("Sigmoid", ["a"], ["b"]), Self.node("Mul", ["b", "a"], ["c"]), Self.node("Neg", ["c"], ["y"])]
+        graph.node = [ConstantFoldingTests.node("Relu", ["x"], ["a"]), ConstantFoldingTests.node("Sigmoid", ["a"], ["b"]), ConstantFoldingTests.node("Mul", ["b", "a"], ["c"]), ConstantFoldingTests.node("Neg", ["c"], ["y"])]
         return try Executor(model: TestGraph.model(graph, path: "chain.onnx"), options: .init(threads: 1))
     }
 

@@ -421,6 +421,13 @@ import WardenCore
         }
     }
 
+    /// A group so large that channels × group overflows is refused, not a trap.
+    @Test func convGroupThatOverflowsIsRefused() throws {
+        let model = try Self.model(inputs: [Self.value("x", [1, 3, 8, 8])], initializers: [Self.weights("w", [4, 3, 3, 3])],
+                              nodes: [Self.node("Conv", ["x", "w"], ["y"], [.int("group", 1 << 62)])], outputs: [TestGraph.value("y", nil)])
+        expectWardenError(.invalidGraph, containing: "with group \(1 << 62) expect more than \(Int64.max)") { _ = try Executor(model: model) }
+    }
+
     static func reshape(_ target: [Int64]) throws -> ONNXModel {
         try model(inputs: [value("x", [2, 3])], initializers: [int64s("target", target)],
                   nodes: [FusionTests.node("Reshape", ["x", "target"], ["y"])], outputs: [value("y", [3, 2])])

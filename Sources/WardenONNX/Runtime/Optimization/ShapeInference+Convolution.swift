@@ -28,8 +28,9 @@ extension ShapeInference {
         guard let x, x.count >= 3 else { return nil }
         guard let w, w.count == x.count else { return [x[0], .unknown] + Array(repeating: .unknown, count: x.count - 2) }
         let group = context.int("group", 1)
-        if case .fixed(let channels) = x[1], case .fixed(let inChannels) = w[1], group > 0, channels != inChannels * Int64(group) {
-            throw Mismatch(why: "the input \(describe(x)) has \(channels) channels but the weights \(describe(w)) with group \(group) expect \(inChannels * Int64(group))")
+        if case .fixed(let channels) = x[1], case .fixed(let inChannels) = w[1], group > 0,
+           case let (expected, overflow) = inChannels.multipliedReportingOverflow(by: Int64(group)), overflow || channels != expected {
+            throw Mismatch(why: "the input \(describe(x)) has \(channels) channels but the weights \(describe(w)) with group \(group) expect \(overflow ? "more than \(Int64.max)" : String(expected))")
         }
         var kernel: [Int]? = context.ints("kernel_shape")
         if kernel == nil {
