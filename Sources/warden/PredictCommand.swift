@@ -107,6 +107,7 @@ struct PredictCommand: ParsableCommand {
                             "weights_heap_bytes": weights.heapBytes, "weights_mapped_bytes": weights.mappedBytes,
                             "intermediate_values": intermediates.values, "intermediate_buffers": intermediates.buffers,
                             "intermediate_held_bytes": intermediates.heldBytes, "intermediate_unshared_bytes": nodeTimes.intermediateBytes,
+                            "process_rss_anon_bytes": Self.residentMemory()?.anonymous ?? -1, "process_rss_file_bytes": Self.residentMemory()?.file ?? -1,
                         ],
                     ]
                 }
@@ -142,7 +143,21 @@ struct PredictCommand: ParsableCommand {
         let (weights, intermediates) = (executor.weightMemory, executor.intermediateMemory)
         func mib(_ bytes: Int) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
         print("memory: weights \(mib(weights.heapBytes)) on the heap, \(mib(weights.mappedBytes)) read in place from mapped external data")
+        if let resident = residentMemory() {
+            print("  process: \(mib(resident.anonymous)) resident on the heap and stacks, \(mib(resident.file)) of mapped files (the binary, libraries, external data)")
+        }
         print("  intermediates: \(intermediates.values) values share \(intermediates.buffers) buffers holding \(mib(intermediates.heldBytes)) (\(mib(profile.intermediateBytes)) with one buffer each)")
+    }
+
+    /// The process's resident memory from /proc/self/status (Linux): anonymous pages, and pages of mapped files.
+    static func residentMemory() -> (anonymous: Int, file: Int)? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        func kilobytes(_ key: String) -> Int? {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return nil }
+            return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        }
+        guard let anonymous = kilobytes("RssAnon"), let file = kilobytes("RssFile") else { return nil }
+        return (anonymous * 1024, file * 1024)
     }
 
     /// Writes DIR/NAME.npy, or DIR/NAME.txt (one element per line) for BYTES, which .npy cannot hold.

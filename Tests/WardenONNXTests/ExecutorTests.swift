@@ -170,6 +170,28 @@ import WardenCore
         #expect(try fine.run(["x": Self.x])["y"]?.floats == [3, 1])
     }
 
+    /// Concat of inputs whose shapes are known only at run time: parts that differ off the axis are refused, not a crash.
+    @Test func concatOfPartsThatDoNotFit() throws {
+        var graph = Onnx_GraphProto()
+        graph.input = [TestGraph.value("a", nil), TestGraph.value("b", nil)]
+        graph.output = [TestGraph.value("y", nil)]
+        var node = ConstantFoldingTests.node("Concat", ["a", "b"], ["y"])
+        node.attribute = [.int("axis", 1)]
+        graph.node = [node]
+        let executor = try Executor(model: TestGraph.model(graph, path: "concat.onnx"))
+        let a = Tensor(shape: [2, 2, 2], floats: (0..<8).map(Float.init))
+        let b = Tensor(shape: [2, 1, 2], floats: [100, 101, 102, 103])
+        let y = try executor.run(["a": a, "b": b])["y"]
+        #expect(y?.shape == [2, 3, 2])
+        #expect(y?.floats == [0, 1, 2, 3, 100, 101, 4, 5, 6, 7, 102, 103])
+        expectWardenError(.invalidArgument, containing: "Concat 'y': inputs [2, 2, 2] and [3, 1, 2] differ outside axis 1") {
+            _ = try executor.run(["a": a, "b": Tensor(shape: [3, 1, 2], floats: Array(repeating: 0, count: 6))])
+        }
+        expectWardenError(.invalidArgument, containing: "differ outside axis 1") {
+            _ = try executor.run(["a": a, "b": Tensor(shape: [2, 1], floats: [0, 0])])
+        }
+    }
+
     @Test func shapesThatOverflowOrAreNegative() throws {
         let huge = try Self.model("ConstantOfShape", constant: [Int64.max, 4])
         expectWardenError(.invalidArgument, containing: "ConstantOfShape 'n': shape") { _ = try huge.run(["x": Self.x]) }

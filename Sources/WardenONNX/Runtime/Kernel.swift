@@ -36,6 +36,15 @@ struct NodeContext {
         return zeroed ? [Float](repeating: 0, count: count) : [Float](unsafeUninitializedCapacity: count) { $1 = count }
     }
 
+    /// `x`'s values as float, in output `index`'s buffer (see `outputFloats`), for a kernel that then works in place.
+    func outputCopy(of x: Tensor, _ index: Int = 0) -> [Float] {
+        x.withFloatBuffer { source in
+            var out = outputFloats(index, count: source.count)
+            out.withUnsafeMutableBufferPointer { _ = $0.update(fromContentsOf: source) }
+            return out
+        }
+    }
+
     func fail(_ why: String) -> WardenError { WardenError(.invalidArgument, "\(name): \(why)") }
 
     /// The input at `index`, which must be present.

@@ -86,7 +86,7 @@ enum ConvolutionKernels {
             // y = x·a + b per channel, with a = scale / √(var + ε) and b = bias − mean·a.
             let factors = (0..<channels).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
             let shifts = (0..<channels).map { bias[$0] - mean[$0] * factors[$0] }
-            var values = x.floats
+            var values = context.outputCopy(of: x)
             values.withUnsafeMutableBufferPointer { buffer in
                 guard let base = buffer.baseAddress else { return }
                 for plane in 0..<(inner == 0 ? 0 : buffer.count / inner) {

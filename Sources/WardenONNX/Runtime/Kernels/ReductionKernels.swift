@@ -47,7 +47,7 @@ enum ReductionKernels {
     static func softmax(_ x: Tensor, _ context: NodeContext, log: Bool) throws -> Tensor {
         let rank = x.shape.count
         let axis = try Shape.axis(context.int("axis", context.opset >= 13 ? -1 : 1), rank: rank, op: context.name)
-        var values = x.floats
+        var values = context.outputCopy(of: x)
         let (outer, size, inner): (Int, Int, Int) =
             context.opset >= 13 ? split(x.shape, axis) : (x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *), 1)
         for o in 0..<outer {

@@ -57,6 +57,10 @@ enum ShapeKernels {
             let parts = inputs.compactMap { $0 }
             guard let first = parts.first else { throw context.fail("needs at least one input") }
             let axis = try Shape.axis(context.int("axis", 0), rank: first.shape.count, op: context.name)
+            for part in parts where part.shape.count != first.shape.count
+                || zip(part.shape, first.shape).enumerated().contains(where: { $0.offset != axis && $0.element.0 != $0.element.1 }) {
+                throw context.fail("inputs \(first.shapeDescription) and \(part.shapeDescription) differ outside axis \(axis)")
+            }
             var shape = first.shape
             shape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
             let outer = first.shape[..<axis].reduce(1, *)
@@ -70,11 +74,20 @@ enum ShapeKernels {
                 }
                 return [Tensor(shape: shape, int64s: out)]
             }
-            var out: [Float] = []
-            for o in 0..<outer {
+            guard let count = Shape.count(shape) else { throw context.fail("the result \(shape) has more elements than an Int holds") }
+            var out = context.outputFloats(count: count)
+            let row = shape[axis...].reduce(1, *)
+            var position = 0
+            out.withUnsafeMutableBufferPointer { target in
                 for part in parts {
                     let chunk = part.shape[axis...].reduce(1, *)
-                    out += part.floats[(o * chunk)..<((o + 1) * chunk)]
+                    part.withFloatBuffer { source in
+                        for o in 0..<outer {
+                            let start = o * row + position
+                            _ = UnsafeMutableBufferPointer(rebasing: target[start..<(start + chunk)]).update(fromContentsOf: source[(o * chunk)..<((o + 1) * chunk)])
+                        }
+                    }
+                    position += chunk
                 }
             }
             return [Tensor(shape: shape, floats: out)]
