@@ -160,27 +160,83 @@ enum IndexingKernels {
                 let keepDims = context.int("keepdims", 1) != 0
                 let outShape = x.shape.enumerated().map { reduced.contains($0.offset) ? 1 : $0.element }
                 let outCount = outShape.reduce(1, *)
-                var out = [Float](repeating: op == "ReduceMax" ? -.infinity : op == "ReduceMin" ? .infinity : 0, count: outCount)
-                let outStrides = Shape.strides(outShape)
                 let values = x.floats
-                var index = Array(repeating: 0, count: x.shape.count)
-                for position in 0..<values.count {
-                    let target = x.shape.indices.reduce(0) { $0 + (reduced.contains($1) ? 0 : index[$1] * outStrides[$1]) }
-                    switch op {
-                    case "ReduceMax": out[target] = max(out[target], values[position])
-                    case "ReduceMin": out[target] = min(out[target], values[position])
-                    default: out[target] += values[position]
-                    }
-                    var axis = x.shape.count - 1
-                    while axis >= 0 { index[axis] += 1; if index[axis] < x.shape[axis] { break }; index[axis] = 0; axis -= 1 }
+                var out: [Float]
+                switch op {
+                case "ReduceMax": out = reduce(values, x.shape, reduced, from: -.infinity) { Swift.max($0, $1) }
+                case "ReduceMin": out = reduce(values, x.shape, reduced, from: .infinity) { Swift.min($0, $1) }
+                default: out = reduce(values, x.shape, reduced, from: 0, +)
                 }
                 if op == "ReduceMean" {
                     let count = Float(values.count / max(outCount, 1))
-                    out = out.map { $0 / count }
+                    for index in out.indices { out[index] /= count }
                 }
                 let shape = keepDims ? outShape : x.shape.enumerated().filter { !reduced.contains($0.offset) }.map(\.element)
                 return [Tensor(shape: shape, floats: out)]
             }
         }
+    }
+
+    /// `values` (shaped `shape`) folded with `combine` over the `reduced` axes, in row-major order of the axes kept.
+    /// Neighbouring axes of the same kind are merged first; one block of reduced axes (the usual case) runs as
+    /// (outer, reduced, inner) loops whose innermost runs over contiguous values.
+    @inline(__always)
+    static func reduce(_ values: [Float], _ shape: [Int], _ reduced: Set<Int>, from initial: Float, _ combine: (Float, Float) -> Float) -> [Float] {
+        var blocks: [(size: Int, reduced: Bool)] = []
+        for axis in shape.indices {
+            let isReduced = reduced.contains(axis)
+            if let last = blocks.last, last.reduced == isReduced { blocks[blocks.count - 1].size *= shape[axis] } else { blocks.append((shape[axis], isReduced)) }
+        }
+        let kept = blocks.filter { !$0.reduced }.reduce(1) { $0 * $1.size }
+        var out = [Float](repeating: initial, count: kept)
+        guard !values.isEmpty else { return out }
+        let reducedBlocks = blocks.indices.filter { blocks[$0].reduced }
+        if reducedBlocks.count <= 1 {
+            let middle = reducedBlocks.first
+            let outer = middle.map { blocks[..<$0].reduce(1) { $0 * $1.size } } ?? kept
+            let size = middle.map { blocks[$0].size } ?? 1
+            let inner = middle.map { blocks[($0 + 1)...].reduce(1) { $0 * $1.size } } ?? 1
+            values.withUnsafeBufferPointer { source in
+                out.withUnsafeMutableBufferPointer { target in
+                    for o in 0..<outer {
+                        let row = o * size * inner, result = o * inner
+                        if inner == 1 {
+                            var accumulator = initial
+                            for j in 0..<size { accumulator = combine(accumulator, source[row + j]) }
+                            target[result] = accumulator
+                            continue
+                        }
+                        for j in 0..<size {
+                            let line = row + j * inner
+                            for i in 0..<inner { target[result + i] = combine(target[result + i], source[line + i]) }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        // Several separate blocks of reduced axes: walk every value, moving the output index along.
+        let sizes = blocks.map(\.size)
+        var outStrides = Array(repeating: 0, count: blocks.count)
+        var running = 1
+        for block in blocks.indices.reversed() where !blocks[block].reduced {
+            outStrides[block] = running
+            running *= sizes[block]
+        }
+        var index = Array(repeating: 0, count: blocks.count)
+        var target = 0
+        for value in values {
+            out[target] = combine(out[target], value)
+            var block = blocks.count - 1
+            while block >= 0 {
+                index[block] += 1
+                target += outStrides[block]
+                if index[block] < sizes[block] { break }
+                target -= outStrides[block] * sizes[block]
+                index[block] = 0
+                block -= 1
+            }
+        }
+        return out
     }
 }
