@@ -49,7 +49,8 @@ public final class Executor: Sendable {
 
     public let signature: IOSignature
     public let options: Options
-    let graph: Onnx_GraphProto
+    /// The graph's outputs, in order. The graph itself is not kept: its initializers' bytes would stay on the heap.
+    let outputNames: [String]
     let steps: [Step]
     let initializers: [String: Tensor]
     let resolver: ExternalDataResolver
@@ -123,7 +124,7 @@ public final class Executor: Sendable {
     ///   the node and the two shapes when the model's shapes contradict each other; other model errors.
     public init(model: ONNXModel, options: Options) throws {
         let graph = model.graph
-        self.graph = graph
+        outputNames = graph.output.map(\.name)
         self.options = options
         let order = try GraphOrder.order(graph)
         resolver = ExternalDataResolver(directory: model.directory)
@@ -305,11 +306,11 @@ public final class Executor: Sendable {
             for name in step.release { values[name] = nil }
         }
         var outputs: [String: Tensor] = [:]
-        for output in graph.output {
-            guard let tensor = values[output.name] else {
-                throw WardenError(.invalidGraph, "graph output '\(output.name)' was not produced")
+        for name in outputNames {
+            guard let tensor = values[name] else {
+                throw WardenError(.invalidGraph, "graph output '\(name)' was not produced")
             }
-            outputs[output.name] = tensor
+            outputs[name] = tensor
         }
         return outputs
     }
