@@ -59,7 +59,7 @@ public final class Executor: Sendable {
     /// Arenas of finished calls, for the next ones: a call takes one (or makes one) and gives it back.
     private let arenas = Mutex<[Arena]>([])
     /// Arenas kept between calls, and the most bytes one may hold to be kept.
-    static let keptArenas = 4
+    static let mostArenasKept = 4
     static let largestKeptArena = 1 << 30
     /// Nodes evaluated once at load time because all their inputs are constants.
     let foldedNodes: Int
@@ -283,7 +283,7 @@ public final class Executor: Sendable {
         let arena = arenas.withLock { $0.popLast() } ?? Arena(slots: memoryPlan.slotCount)
         defer {
             if arena.bytes <= Self.largestKeptArena {
-                arenas.withLock { if $0.count < Self.keptArenas { $0.append(arena) } }
+                arenas.withLock { if $0.count < Self.mostArenasKept { $0.append(arena) } }
             }
         }
         for (index, step) in steps.enumerated() {
