@@ -2,7 +2,8 @@ import Foundation
 import WardenCore
 
 /// Gather, Slice, Split, Expand, Tile, ConstantOfShape, Range, Size and the
-/// Reduce* family. Values move as Float unless the input is int64.
+/// Reduce* family. Gather and Slice keep every element type; the others move
+/// values as Float unless the input is int64.
 enum IndexingKernels {
     static func register(_ table: inout [String: Kernel]) {
         table["Size"] = { context, inputs in [Tensor(shape: [], int64s: [Int64(try context.input(inputs, 0).elementCount)])] }
@@ -115,9 +116,7 @@ enum IndexingKernels {
                 var axis = rank - 1
                 while axis >= 0 { index[axis] += 1; if index[axis] < shape[axis] { break }; index[axis] = 0; axis -= 1 }
             }
-            if case .int64(let values) = data.storage { return [Tensor(shape: shape, int64s: sources.map { values[$0] })] }
-            let values = data.floats
-            return [Tensor(shape: shape, floats: sources.map { values[$0] })]
+            return [Tensor(shape: shape, storage: data.storage.elements(at: sources))]
         }
         table["Expand"] = { context, inputs in
             let x = try context.input(inputs, 0)

@@ -75,6 +75,21 @@ enum ShapeKernels {
                 return [Tensor(shape: shape, int64s: out)]
             }
             guard let count = Shape.count(shape) else { throw context.fail("the result \(shape) has more elements than an Int holds") }
+            // int32 (tf2onnx's shape chains), float64, bool and string keep their type: the
+            // parts end to end, then each output row takes its chunk of every part.
+            if !first.isFloat, let joined = Tensor.Storage.joined(parts.map(\.storage)) {
+                var starts: [Int] = [], start = 0
+                for part in parts { starts.append(start); start += part.elementCount }
+                var sources: [Int] = []
+                sources.reserveCapacity(count)
+                for o in 0..<outer {
+                    for (part, partStart) in zip(parts, starts) {
+                        let chunk = part.shape[axis...].reduce(1, *)
+                        sources += (partStart + o * chunk)..<(partStart + (o + 1) * chunk)
+                    }
+                }
+                return [Tensor(shape: shape, storage: joined.elements(at: sources))]
+            }
             var out = context.outputFloats(count: count)
             let row = shape[axis...].reduce(1, *)
             var position = 0
