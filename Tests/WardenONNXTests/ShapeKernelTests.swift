@@ -56,4 +56,16 @@ import WardenCore
         #expect(try Self.run("Concat", [flags, Tensor(shape: [2], storage: .bool([false, true]))], NewKernelTests.attribute("axis", int: 0))
             == Tensor(shape: [3], storage: .bool([true, false, true])))
     }
+
+    @Test("Transpose and Gather keep their input's type, and Gather reads a mapped table in place")
+    func transposeAndGatherKeepTheElementType() throws {
+        let x = Tensor(shape: [2, 3], storage: .int32([16_777_217, 2, 3, 4, 5, -16_777_219]))
+        #expect(try Self.run("Transpose", [x], .ints("perm", [1, 0]))
+            == Tensor(shape: [3, 2], storage: .int32([16_777_217, 4, 2, 5, 3, -16_777_219])))
+        let flags = Tensor(shape: [1, 2, 2], storage: .bool([true, false, false, false]))
+        #expect(try Self.run("Transpose", [flags], .ints("perm", [2, 1, 0])) == Tensor(shape: [2, 2, 1], storage: .bool([true, false, false, false])))
+        #expect(try Self.run("Gather", [x, Tensor(shape: [1], int64s: [1])], .int("axis", 0)) == Tensor(shape: [1, 3], storage: .int32([4, 5, -16_777_219])))
+        let d = Tensor(shape: [3], storage: .double([0.1, 1e300, -2]))
+        #expect(try Self.run("Gather", [d, Tensor(shape: [2], int64s: [2, 1])]) == Tensor(shape: [2], storage: .double([-2, 1e300])))
+    }
 }

@@ -235,7 +235,7 @@ struct InferenceAPITests {
         try await ServerHarness.run({ $0.registryEventPoll = .seconds(1) }) { harness, client in
             try await publish(harness, client, fixture: "mlp-2layer.onnx", version: "1.0.0")
             let load = try await client.send(uri: "/v2/repository/models/iris/load", method: .post, headers: harness.headers(harness.adminToken))
-            #expect(load.status == .ok)
+            #expect(load.status == .ok, "\(String(buffer: load.body))")
             _ = try await waitServing("1.0.0", client)
             let unload = try await client.send(uri: "/v2/repository/models/iris/unload", method: .post, headers: harness.headers(harness.adminToken))
             #expect(unload.status == .ok)

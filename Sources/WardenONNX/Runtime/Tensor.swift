@@ -114,6 +114,29 @@ enum Shape {
         return strides
     }
 
+    /// For each position of `shape` in row-major order, its offset in a buffer laid out with `strides`
+    /// (a stride of 0 repeats a value; the strides of a permutation transpose).
+    static func offsets(_ shape: [Int], strides: [Int]) -> [Int] {
+        let total = shape.reduce(1, *)
+        guard total > 0 else { return [] }
+        var offsets = [Int](repeating: 0, count: total)
+        var index = [Int](repeating: 0, count: shape.count)
+        var offset = 0
+        for position in 0..<total {
+            offsets[position] = offset
+            var axis = shape.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                offset += strides[axis]
+                if index[axis] < shape[axis] { break }
+                offset -= strides[axis] * index[axis]
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return offsets
+    }
+
     /// The element count, or nil when it overflows or a dim is negative.
     static func count(_ shape: [Int]) -> Int? {
         var total = 1

@@ -18,43 +18,67 @@ public protocol ModelSource: Sendable {
 }
 
 /// Runs one sync of a model at a time; a request to sync while one runs makes it run once more after.
+///
+/// A caller that must see its sync done (a load through the repository API, which answers with
+/// the model's state) waits for that next run; others (the event poller) return at once.
 final class SyncGate: Sendable {
-    private let state = Mutex<[String: Bool]>([:])  // model -> another sync was requested meanwhile
+    private struct Running {
+        /// Another run was asked for while this one runs.
+        var again = false
+        /// Callers waiting for that next run, resumed with its outcome.
+        var waiting: [CheckedContinuation<Bool, any Error>] = []
+    }
+    private let state = Mutex<[String: Running]>([:])
 
-    /// - Returns: false when a sync of `model` is running (it will run again).
-    func enter(_ model: String) -> Bool {
-        state.withLock { running in
+    /// Runs `body` for `model`, or, when a sync of `model` is running, has it run once more after
+    /// (waiting for that run when `wait` is true).
+    func run(_ model: String, wait: Bool = false, _ body: () async throws -> Void) async throws {
+        let entered = state.withLock { running in
             if running[model] != nil {
-                running[model] = true
+                running[model]?.again = true
                 return false
             }
-            running[model] = false
+            running[model] = Running()
             return true
         }
-    }
-
-    /// - Returns: true when the caller should sync again (someone asked meanwhile).
-    func leave(_ model: String) -> Bool {
-        state.withLock { running in
-            if running[model] == true {
-                running[model] = false
-                return true
+        guard entered else {
+            guard wait else { return }
+            let queued = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Bool, any Error>) in
+                let queued = state.withLock { running in
+                    guard running[model] != nil else { return false }
+                    running[model]?.again = true
+                    running[model]?.waiting.append(continuation)
+                    return true
+                }
+                if !queued { continuation.resume(returning: false) }
             }
-            running[model] = nil
-            return false
+            // The sync that was running ended before this caller queued: run one now.
+            if !queued { try await run(model, wait: true, body) }
+            return
         }
-    }
-
-    func run(_ model: String, _ body: () async throws -> Void) async throws {
-        guard enter(model) else { return }
-        repeat {
-            do {
-                try await body()
-            } catch {
-                _ = leave(model)
-                throw error
+        var firstFailure: (any Error)?
+        var round: [CheckedContinuation<Bool, any Error>] = []
+        var first = true
+        while true {
+            var failure: (any Error)?
+            do { try await body() } catch { failure = error }
+            if first { firstFailure = failure }
+            first = false
+            for waiter in round {
+                if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: true) }
             }
-        } while leave(model)
+            let next: [CheckedContinuation<Bool, any Error>]? = state.withLock { running in
+                guard let entry = running[model], entry.again else {
+                    running[model] = nil
+                    return nil
+                }
+                running[model] = Running()
+                return entry.waiting
+            }
+            guard let next else { break }
+            round = next
+        }
+        if let firstFailure { throw firstFailure }
     }
 }
 

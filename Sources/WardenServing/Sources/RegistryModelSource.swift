@@ -95,7 +95,7 @@ public final class RegistryModelSource: ModelSource {
 
     public func load(model: String) async throws {
         _ = unloadedAt.withLock { $0.removeValue(forKey: model) }
-        try await sync(model)
+        try await sync(model, wait: true)
     }
 
     public func unload(model: String) async throws {
@@ -111,8 +111,9 @@ public final class RegistryModelSource: ModelSource {
 
     /// Loads the versions the policy names that are not ready yet, then switches to them at once.
     /// A sync asked for by event `event` does nothing for a model unloaded through the API after that event.
-    func sync(_ model: String, event: Int64? = nil) async throws {
-        try await gate.run(model) {
+    /// With `wait`, a sync already running for `model` is followed by one this call waits for.
+    func sync(_ model: String, event: Int64? = nil, wait: Bool = false) async throws {
+        try await gate.run(model, wait: wait) {
             if let event, let mark = unloadedAt.withLock({ $0[model] }), event <= mark { return }
             let policy = policies[model] ?? defaultPolicy
             let metadata = registry.metadata

@@ -83,7 +83,7 @@ public final class RepositoryModelSource: ModelSource {
         guard mode == .explicit else {
             throw WardenError(.invalidArgument, "explicit model load and unload are not allowed in model control mode '\(mode.rawValue)'; start the server with --model-control-mode explicit")
         }
-        try await sync(model)
+        try await sync(model, wait: true)
     }
 
     public func unload(model: String) async throws {
@@ -117,9 +117,10 @@ public final class RepositoryModelSource: ModelSource {
     }
 
     /// Loads the highest `latest` versions of one model folder and switches to them.
-    func sync(_ model: String) async throws {
+    /// With `wait`, a sync already running for `model` is followed by one this call waits for.
+    func sync(_ model: String, wait: Bool = false) async throws {
         try ModelReference.validateName(model)
-        try await gate.run(model) {
+        try await gate.run(model, wait: wait) {
             guard let versions = scan(model: model) else {
                 throw WardenError(.notFound, "no model folder '\(model)' with version folders in the repository \(root)")
             }

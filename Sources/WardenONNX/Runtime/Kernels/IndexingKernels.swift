@@ -54,24 +54,11 @@ enum IndexingKernels {
                 return normalized
             }
             let shape = Array(data.shape[..<axis]) + indices.shape + Array(data.shape[(axis + 1)...])
-            func gather<C: RandomAccessCollection>(_ values: C) -> [C.Element] where C.Index == Int {
-                var out: [C.Element] = []
-                out.reserveCapacity(outer * picks.count * inner)
-                for o in 0..<outer { for pick in picks { out += values[((o * size + pick) * inner)..<((o * size + pick + 1) * inner)] } }
-                return out
-            }
-            let storage: Tensor.Storage = switch data.storage {
-            case .float(let values): .float(gather(values))
-            // An embedding table left in its mapped file: only the picked rows are read.
-            case .mappedFloat(let mapped): .float(mapped.withUnsafeBufferPointer { gather($0) })
-            case .double(let values): .double(gather(values))
-            case .int64(let values): .int64(gather(values))
-            case .int32(let values): .int32(gather(values))
-            case .int8(let values): .int8(gather(values))
-            case .uint8(let values): .uint8(gather(values))
-            case .bool(let values): .bool(gather(values))
-            case .string(let values): .string(gather(values))
-            }
+            // Every element type moves as it is; a table left in its mapped file is read only at the picked rows.
+            var sources: [Int] = []
+            sources.reserveCapacity(outer * picks.count * inner)
+            for o in 0..<outer { for pick in picks { sources += ((o * size + pick) * inner)..<((o * size + pick + 1) * inner) } }
+            let storage = data.storage.elements(at: sources)
             return [Tensor(shape: shape, storage: storage)]
         }
         table["Slice"] = { context, inputs in
@@ -222,20 +209,7 @@ enum IndexingKernels {
             outStrides[block] = running
             running *= sizes[block]
         }
-        var index = Array(repeating: 0, count: blocks.count)
-        var target = 0
-        for value in values {
-            out[target] = combine(out[target], value)
-            var block = blocks.count - 1
-            while block >= 0 {
-                index[block] += 1
-                target += outStrides[block]
-                if index[block] < sizes[block] { break }
-                target -= outStrides[block] * sizes[block]
-                index[block] = 0
-                block -= 1
-            }
-        }
+        for (value, target) in zip(values, Shape.offsets(sizes, strides: outStrides)) { out[target] = combine(out[target], value) }
         return out
     }
 }

@@ -146,27 +146,7 @@ enum ShapeKernels {
         let shape = permutation.map { x.shape[$0] }
         let inStrides = Shape.strides(x.shape)
         let strides = permutation.map { inStrides[$0] }
-        let total = x.elementCount
-        var sourceIndex = [Int](repeating: 0, count: total)
-        var index = [Int](repeating: 0, count: shape.count)
-        var offset = 0
-        for position in 0..<total {
-            sourceIndex[position] = offset
-            var axis = shape.count - 1
-            while axis >= 0 {
-                index[axis] += 1
-                offset += strides[axis]
-                if index[axis] < shape[axis] { break }
-                offset -= strides[axis] * index[axis]
-                index[axis] = 0
-                axis -= 1
-            }
-        }
-        switch x.storage {
-        case .int64(let values): return Tensor(shape: shape, int64s: sourceIndex.map { values[$0] })
-        default:
-            let values = x.floats
-            return Tensor(shape: shape, floats: sourceIndex.map { values[$0] })
-        }
+        // Every element type moves as it is (an int32 through Float would lose values past 2^24).
+        return Tensor(shape: shape, storage: x.storage.elements(at: Shape.offsets(shape, strides: strides)))
     }
 }
