@@ -19,6 +19,8 @@ import WardenCore
         ("sklearn-forest", "\(sklearn)/forest.onnx"),
         ("gbdt-classifier", Fixture.path("runtime/trees/gbdt-classifier.onnx")),
         ("gbdt-regressor", Fixture.path("runtime/trees/gbdt-regressor.onnx")),
+        ("linear-regressor", Fixture.path("runtime/linear/linear-regressor.onnx")),
+        ("ridge-2targets", Fixture.path("runtime/linear/ridge-2targets.onnx")),
     ]
 
     @Test(arguments: cases)
@@ -189,6 +191,36 @@ import WardenCore
         }
         expectWardenError(.invalidArgument, containing: "differ outside axis 1") {
             _ = try executor.run(["a": a, "b": Tensor(shape: [2, 1], floats: [0, 0])])
+        }
+    }
+
+    /// LinearRegressor and LinearClassifier refuse attributes that do not fit their input, naming what is wrong.
+    @Test func linearModelsWithAttributesThatDoNotFit() throws {
+        func run(_ op: String, _ attributes: [Onnx_AttributeProto], _ x: Tensor = Tensor(shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])) throws -> [Tensor] {
+            var node = ConstantFoldingTests.node(op, ["x"], ["y", "z"])
+            node.domain = "ai.onnx.ml"
+            node.attribute = attributes
+            let kernel = try #require(Kernels.all["ai.onnx.ml.\(op)"])
+            return try kernel(NodeContext(node: node, opset: 1, resolver: ExternalDataResolver(directory: ".")), [x])
+        }
+        let two = [Onnx_AttributeProto.floats("coefficients", [1, 0, 0, 0, 1, 1]), .floats("intercepts", [10, 20]), .int("targets", 2)]
+        #expect(try run("LinearRegressor", two) == [Tensor(shape: [2, 2], floats: [11, 25, 14, 31])])
+        #expect(try run("LinearRegressor", two, Tensor(shape: [3], floats: [1, 2, 3])) == [Tensor(shape: [1, 2], floats: [11, 25])])
+        expectWardenError(.invalidArgument, containing: "LinearRegressor 'y': has 6 coefficients, but 3 target(s) × 3 features need 9") {
+            _ = try run("LinearRegressor", [.floats("coefficients", [1, 0, 0, 0, 1, 1]), .int("targets", 3)])
+        }
+        expectWardenError(.invalidArgument, containing: "has 1 intercepts for 2 target(s)") {
+            _ = try run("LinearRegressor", [.floats("coefficients", [1, 0, 0, 0, 1, 1]), .floats("intercepts", [1]), .int("targets", 2)])
+        }
+        expectWardenError(.invalidArgument, containing: "targets must be at least 1, got 0") { _ = try run("LinearRegressor", [.int("targets", 0)]) }
+        expectWardenError(.invalidArgument, containing: "X must be [N, C] or [C]") {
+            _ = try run("LinearRegressor", [.floats("coefficients", [1])], Tensor(shape: [1, 1, 1], floats: [1]))
+        }
+        expectWardenError(.invalidArgument, containing: "LinearClassifier 'y': has 1 intercepts for 2 classes") {
+            _ = try run("LinearClassifier", [.floats("coefficients", [1, 0, 0, 0, 1, 1]), .floats("intercepts", [1]), .ints("classlabels_ints", [0, 1])])
+        }
+        expectWardenError(.invalidArgument, containing: "has 1 class labels for 2 classes") {
+            _ = try run("LinearClassifier", [.floats("coefficients", [1, 0, 0, 0, 1, 1]), .ints("classlabels_ints", [7])])
         }
     }
 

@@ -313,10 +313,10 @@ import WardenCore
         let model = try Self.model(
             inputs: [Self.value("x", ["batch", 3])], initializers: [Self.int64s("columns", [0, 2])],
             nodes: [
-                Self.node("Scaler", ["x"], ["scaled"], [TreeEnsembleSpeedPathTests.floats("offset", [1]), TreeEnsembleSpeedPathTests.floats("scale", [2])], domain: ml),
+                Self.node("Scaler", ["x"], ["scaled"], [Onnx_AttributeProto.floats("offset", [1]), Onnx_AttributeProto.floats("scale", [2])], domain: ml),
                 Self.node("Normalizer", ["x"], ["normalized"], [TreeEnsembleSpeedPathTests.string("norm", "L2")], domain: ml),
                 Self.node("LinearClassifier", ["x"], ["label", "scores"],
-                          [TreeEnsembleSpeedPathTests.floats("coefficients", Self.floats(6)), TreeEnsembleSpeedPathTests.floats("intercepts", [0, 1])], domain: ml),
+                          [Onnx_AttributeProto.floats("coefficients", Self.floats(6)), Onnx_AttributeProto.floats("intercepts", [0, 1])], domain: ml),
                 Self.node("ArrayFeatureExtractor", ["x", "columns"], ["picked"], [], domain: ml),
                 classifier, regressor,
             ],
@@ -519,7 +519,7 @@ import WardenCore
     static func linearClassifier(coefficients: Int) throws -> ONNXModel {
         try model(inputs: [value("x", ["batch", 3])],
                   nodes: [node("LinearClassifier", ["x"], ["label", "scores"],
-                               [TreeEnsembleSpeedPathTests.floats("coefficients", floats(coefficients))], domain: "ai.onnx.ml")],
+                               [Onnx_AttributeProto.floats("coefficients", floats(coefficients))], domain: "ai.onnx.ml")],
                   outputs: [value("label", ["batch"]), value("scores", ["batch", 2])])
     }
 
@@ -527,6 +527,21 @@ import WardenCore
         _ = try Executor(model: try Self.linearClassifier(coefficients: 6))
         try Self.expectRefusal("LinearClassifier 'label': coefficients has 8 values, which do not fit the 3 features of [batch, 3] (one row of 3 per class); \(Self.hint)") {
             try Self.linearClassifier(coefficients: 8)
+        }
+    }
+
+    static func linearRegressor(coefficients: Int) throws -> ONNXModel {
+        try model(inputs: [value("x", ["batch", 3])],
+                  nodes: [node("LinearRegressor", ["x"], ["y"],
+                               [.floats("coefficients", floats(coefficients)), .int("targets", 2)], domain: "ai.onnx.ml")],
+                  outputs: [value("y", ["batch", 2])])
+    }
+
+    @Test func linearRegressorCoefficientsThatDoNotFitAreRefused() throws {
+        let executor = try Executor(model: try Self.linearRegressor(coefficients: 6))
+        #expect(executor.inferredShape(of: "y") == [.symbolic("batch"), .fixed(2)])
+        try Self.expectRefusal("LinearRegressor 'y': coefficients has 9 values, but 2 target(s) × the 3 features of [batch, 3] need 6; \(Self.hint)") {
+            try Self.linearRegressor(coefficients: 9)
         }
     }
 }

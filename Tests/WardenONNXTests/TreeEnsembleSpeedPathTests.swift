@@ -41,22 +41,14 @@ import WardenCore
         node.output = op == .regressor ? ["Y"] : ["label", "scores"]
         node.attribute = [
             .ints("nodes_treeids", spec.treeIDs), .ints("nodes_nodeids", spec.nodeIDs), .ints("nodes_featureids", spec.features),
-            strings("nodes_modes", spec.modes), floats("nodes_values", spec.values), .ints("nodes_truenodeids", spec.trueIDs),
+            strings("nodes_modes", spec.modes), .floats("nodes_values", spec.values), .ints("nodes_truenodeids", spec.trueIDs),
             .ints("nodes_falsenodeids", spec.falseIDs), .ints("nodes_missing_value_tracks_true", spec.missingTrue),
             .ints("\(prefix)_treeids", spec.weightTrees), .ints("\(prefix)_nodeids", spec.weightNodes),
-            .ints("\(prefix)_ids", spec.weightTargets), floats("\(prefix)_weights", spec.weights),
+            .ints("\(prefix)_ids", spec.weightTargets), .floats("\(prefix)_weights", spec.weights),
         ] + extra
         return node
     }
 
-
-    static func floats(_ name: String, _ values: [Float]) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .floats
-        attribute.floats = values
-        return attribute
-    }
 
     static func string(_ name: String, _ value: String) -> Onnx_AttributeProto {
         var attribute = Onnx_AttributeProto()
@@ -303,7 +295,7 @@ import WardenCore
     }
 
     @Test func handWorkedEnsembleWithMissingValues() throws {
-        let node = Self.node(Self.handSpec, .regressor, extra: [Self.floats("base_values", [100])])
+        let node = Self.node(Self.handSpec, .regressor, extra: [.floats("base_values", [100])])
         let nan = Float.nan
         // Rows: x0 = 1 goes true (≤ is inclusive); NaN x0 goes true (tracked); x0 = 2 then x1 = 0 true, x1 = NaN false (untracked).
         let rows: [[Float]] = [[1, 5], [nan, 5], [2, 0], [2, nan], [2, 0.5]]
@@ -354,7 +346,7 @@ import WardenCore
         #expect(result.labels == [1, 0])
         Self.expectClose(result.scores, [0.3, 0.7, 0.8, 0.2])
         // Gradient-boosting style: mixed-sign margins, one base value, LOGISTIC.
-        result = try Self.binary([(1, 0, 0.7), (2, 0, -0.2)], extra: [Self.floats("base_values", [0.1]), Self.string("post_transform", "LOGISTIC")])
+        result = try Self.binary([(1, 0, 0.7), (2, 0, -0.2)], extra: [.floats("base_values", [0.1]), Self.string("post_transform", "LOGISTIC")])
         #expect(result.labels == [1, 0])
         Self.expectClose(result.scores, [0.3100255, 0.6899745, 0.5249792, 0.47502083])
         // Mixed signs without a transform: [-v, v].
@@ -362,7 +354,7 @@ import WardenCore
         #expect(result.labels == [1, 0])
         Self.expectClose(result.scores, [-0.7, 0.7, 0.2, -0.2])
         // Two base values and no class-1 weights: two scores, class 1 without a score counts as 0.
-        result = try Self.binary([(1, 0, 0.7), (2, 0, -0.2)], extra: [Self.floats("base_values", [0.1, 0.3]), Self.string("post_transform", "LOGISTIC")])
+        result = try Self.binary([(1, 0, 0.7), (2, 0, -0.2)], extra: [.floats("base_values", [0.1, 0.3]), Self.string("post_transform", "LOGISTIC")])
         #expect(result.labels == [1, 0])
         Self.expectClose(result.scores, [0.6899745, 0.5, 0.47502083, 0.5])
         // Weights for both classes: the scores as summed; the label is class 1 whenever its score is positive.
@@ -370,7 +362,7 @@ import WardenCore
         #expect(result.labels == [1, 1])
         Self.expectClose(result.scores, [0.7, 0.3, 0.2, 0.8])
         // ... and with two base values, class 1 becomes base[1] + score[0] and class 0 its negation.
-        result = try Self.binary([(1, 0, 0.7), (1, 1, 0.3), (2, 0, 0.2), (2, 1, 0.8)], extra: [Self.floats("base_values", [0.1, 0.2])])
+        result = try Self.binary([(1, 0, 0.7), (1, 1, 0.3), (2, 0, 0.2), (2, 1, 0.8)], extra: [.floats("base_values", [0.1, 0.2])])
         #expect(result.labels == [1, 1])
         Self.expectClose(result.scores, [-0.9, 0.9, -0.4, 0.4])
     }

@@ -48,4 +48,13 @@ extension Onnx_AttributeProto {
         attribute.ints = values.map(Int64.init)
         return attribute
     }
+
+    /// A FLOATS attribute.
+    static func floats(_ name: String, _ values: [Float]) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .floats
+        attribute.floats = values
+        return attribute
+    }
 }

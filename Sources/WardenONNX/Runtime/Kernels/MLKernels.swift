@@ -40,6 +40,12 @@ enum MLKernels {
             let rows = x.elementCount / max(features, 1)
             let classes = coefficients.count / max(features, 1)
             guard classes * features == coefficients.count, classes > 0 else { throw context.fail("coefficients do not fit \(features) features") }
+            guard intercepts.isEmpty || intercepts.count == classes else {
+                throw context.fail("has \(intercepts.count) intercepts for \(classes) classes; give one per class or none")
+            }
+            if let labels = context.attribute("classlabels_ints")?.ints, labels.count < max(classes, 2) {
+                throw context.fail("has \(labels.count) class labels for \(max(classes, 2)) classes")
+            }
             let values = x.floats
             var scores = [Float](repeating: 0, count: rows * classes)
             for row in 0..<rows {
@@ -59,6 +65,37 @@ enum MLKernels {
                 labels.append(labelsInt.map { $0[best] } ?? Int64(best))
             }
             return [Tensor(shape: [rows], int64s: labels), Tensor(shape: [rows, classes], floats: scores)]
+        }
+        table["ai.onnx.ml.LinearRegressor"] = { context, inputs in
+            let x = try context.input(inputs, 0)
+            let targets = context.int("targets", 1)
+            guard targets > 0 else { throw context.fail("targets must be at least 1, got \(targets)") }
+            let coefficients = context.floats("coefficients") ?? []
+            let intercepts = context.floats("intercepts") ?? []
+            // X is [N, C], or [C] for one row.
+            guard (1...2).contains(x.shape.count) else { throw context.fail("X must be [N, C] or [C], got \(x.shapeDescription)") }
+            let features = x.shape.last ?? 0
+            let rows = x.shape.count == 2 ? x.shape[0] : 1
+            guard coefficients.count == targets * features else {
+                throw context.fail("has \(coefficients.count) coefficients, but \(targets) target(s) × \(features) features need \(targets * features)")
+            }
+            guard intercepts.isEmpty || intercepts.count == targets else {
+                throw context.fail("has \(intercepts.count) intercepts for \(targets) target(s); give one per target or none")
+            }
+            var out = context.outputFloats(count: rows * targets)
+            x.withFloatBuffer { values in
+                out.withUnsafeMutableBufferPointer { result in
+                    for row in 0..<rows {
+                        for target in 0..<targets {
+                            var sum = intercepts.isEmpty ? 0 : intercepts[target]
+                            for feature in 0..<features { sum += values[row * features + feature] * coefficients[target * features + feature] }
+                            result[row * targets + target] = sum
+                        }
+                    }
+                }
+            }
+            out = try postTransform(out, classes: targets, context.string("post_transform", "NONE"), context)
+            return [Tensor(shape: [rows, targets], floats: out)]
         }
         table["ai.onnx.ml.ArrayFeatureExtractor"] = { context, inputs in
             let x = try context.input(inputs, 0)

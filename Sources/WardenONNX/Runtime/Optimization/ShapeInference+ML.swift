@@ -24,6 +24,13 @@ extension ShapeInference {
                 classes = .fixed(Int64(coefficients) / features)
             }
             return [[rows], [rows, classes]]
+        case "LinearRegressor":
+            let targets = context.int("targets", 1)
+            let coefficients = context.floats("coefficients")?.count ?? 0
+            if x.count == 2 || x.count == 1, case .fixed(let features) = x.last ?? .fixed(0), targets > 0, coefficients != targets * Int(features) {
+                throw Mismatch(why: "coefficients has \(coefficients) values, but \(targets) target(s) × the \(features) features of \(describe(x)) need \(targets * Int(features))")
+            }
+            return [[x.count == 2 ? x[0] : .fixed(1), .fixed(Int64(targets))]]
         case "TreeEnsembleClassifier":
             let labels = context.attribute("classlabels_int64s")?.ints.count ?? context.strings("classlabels_strings")?.count
             return [[rows], [rows, labels.map { .fixed(Int64($0)) } ?? .unknown]]
