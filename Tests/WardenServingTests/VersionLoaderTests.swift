@@ -71,6 +71,28 @@ struct VersionLoaderTests {
         #expect(failure.error.code == .modelModified)
     }
 
+    @Test("a verified model with external data serves with its weights read in place from the checkout's data file")
+    func servesExternalDataInPlace() throws {
+        let directory = try TemporaryDirectory("serving")
+        defer { directory.remove() }
+        let key = SigningKey.generate(.ecdsaP256)
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let model = tests.appendingPathComponent("WardenModelTests/Fixtures/sklearn/mlp-2layer-external").path
+        let expected = tests.appendingPathComponent("WardenONNXTests/Fixtures/runtime/sklearn-mlp-2layer-external").path
+        let checkout = directory.file("checkout")
+        try FileManager.default.copyItem(atPath: model, toPath: checkout)
+        try Data(Signer(key: key).sign(ModelHasher().manifest(of: checkout), modelName: "iris").json()).write(to: URL(fileURLWithPath: checkout + "/model.sig"))
+        let served = try ServingFixtures.loader(trust: TrustPolicy(keys: [key.publicKey])).load(model: "iris", version: "1", checkout: checkout)
+        let executor = try #require((served.runtime as? ONNXModelRuntime)?.executor)
+        #expect(executor.weightMemory.mappedNames == ["coefficient", "coefficient1", "coefficient2"])
+        // The mapping outlives the file's name: removing the checkout's data file does not take the weights away.
+        try FileManager.default.removeItem(atPath: checkout + "/weights.bin")
+        let input = try TensorFile.read(expected + "/input.npy")
+        let probabilities = try #require(try served.runtime.infer([executor.signature.inputs[0].name: input])["probabilities"])
+        let reference = try TensorFile.read(expected + "/probabilities.npy")
+        #expect(zip(probabilities.floats, reference.floats).allSatisfy { abs($0 - $1) <= 1e-6 + 1e-3 * abs($1) })
+    }
+
     @Test("a verified model that will not parse, or whose serving settings are wrong, fails to load with the reason")
     func failsAfterVerification() throws {
         let directory = try TemporaryDirectory("serving")
