@@ -190,4 +190,43 @@ import WardenCore
         #expect(y.floats == expected)
         #expect(y.floats.contains(.infinity))
     }
+
+    /// The 2 × 2, stride-2 path (8 outputs at a time) against the window maximum and mean: odd sizes
+    /// (the last row and column left out), a NaN that never wins a max, an all-NaN window, ±∞.
+    @Test(arguments: [false, true])
+    func twoByTwoPoolingMatchesTheWindow(average: Bool) throws {
+        let (c, h, w) = (2, 9, 37)
+        var values = GEMMTests.random(c * h * w, seed: 61)
+        values[3] = .nan
+        for index in [w * 2 + 4, w * 2 + 5, w * 3 + 4, w * 3 + 5] { values[index] = .nan }
+        values[w * 4 + 30] = -.infinity
+        values[h * w + w * 6 + 33] = .infinity
+        var graph = Onnx_GraphProto()
+        graph.input = [FusionTests.value("x", [1, c, h, w])]
+        graph.node = [FusionTests.node(average ? "AveragePool" : "MaxPool", ["x"], ["y"], [("kernel_shape", [2, 2]), ("strides", [2, 2])])]
+        let (oh, ow) = (h / 2, w / 2)
+        graph.output = [FusionTests.value("y", [1, c, oh, ow])]
+        let executor = try Executor(model: try TestGraph.model(graph, path: "pool.onnx"))
+        let y = try #require(try executor.run(["x": Tensor(shape: [1, c, h, w], floats: values)])["y"])
+        var expected: [Float] = []
+        for plane in 0..<c {
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let taps = [(0, 0), (0, 1), (1, 0), (1, 1)].map { values[(plane * h + 2 * oy + $0.0) * w + 2 * ox + $0.1] }
+                    if average {
+                        expected.append((taps[0] + taps[1] + taps[2] + taps[3]) / 4)
+                    } else {
+                        expected.append(taps.reduce(-Float.infinity) { $1 > $0 ? $1 : $0 })
+                    }
+                }
+            }
+        }
+        #expect(y.shape == [1, c, oh, ow])
+        #expect(y.floats.count == expected.count)
+        #expect(zip(y.floats, expected).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "\(y.floats) vs \(expected)")
+        if !average {
+            #expect(y.floats[ow + 2] == -.infinity, "an all-NaN window gives −∞, as the general loop does")
+            #expect(y.floats.contains(.infinity))
+        }
+    }
 }

@@ -116,6 +116,9 @@ enum ConvolutionKernels {
         // Every path below writes every output element.
         var out = context.outputFloats(count: n * c * oh * ow)
         let planes = n * c
+        // The common 2 × 2 window with stride 2 and no padding (every window whole) has its own loop.
+        let halving = kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && ph == 0 && pw == 0
+            && 2 * oh <= h && 2 * ow <= wd && size.count == 2
         // Planes are independent: spread them over the threads when there is enough work.
         let threads = planes * oh * ow * kh * kw >= 1 << 16 ? context.threads : 1
         xs.withUnsafeBufferPointer { source in
@@ -124,6 +127,10 @@ enum ConvolutionKernels {
                 Parallel.forEach(planes, threads: threads) { plane in
                     let base = input + plane * h * wd
                     let target = output.pointer + plane * oh * ow
+                    if halving {
+                        pool2x2(base, width: wd, into: target, height: oh, width: ow, average: average)
+                        return
+                    }
                     if !(average && includePad) {
                         // The taps inside the input form a rectangle: clamp it once per output instead of testing every tap.
                         func taps(_ origin: Int, _ dilation: Int, _ count: Int, _ limit: Int) -> Range<Int> {
@@ -220,6 +227,48 @@ enum ConvolutionKernels {
             }
         }
         return Tensor(shape: [n, c] + g.output, floats: out)
+    }
+
+    /// MaxPool or AveragePool with a 2 × 2 window and stride 2 over whole windows: 8 outputs at a time
+    /// from 16 columns of two rows. As in the general loop, a NaN never wins a max (an all-NaN window gives −∞).
+    static func pool2x2(_ input: UnsafePointer<Float>, width: Int, into output: UnsafeMutablePointer<Float>, height oh: Int, width ow: Int, average: Bool) {
+        let lowest = SIMD8<Float>(repeating: -.infinity)
+        for oy in 0..<oh {
+            let top = input + 2 * oy * width, bottom = top + width
+            let target = output + oy * ow
+            var ox = 0
+            while ox + 8 <= ow {
+                let a = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                let b = UnsafeRawPointer(bottom + 2 * ox).loadUnaligned(as: SIMD16<Float>.self)
+                let result: SIMD8<Float>
+                if average {
+                    result = (a.evenHalf + a.oddHalf + b.evenHalf + b.oddHalf) * 0.25
+                } else {
+                    var best = lowest
+                    best.replace(with: a.evenHalf, where: a.evenHalf .> best)
+                    best.replace(with: a.oddHalf, where: a.oddHalf .> best)
+                    best.replace(with: b.evenHalf, where: b.evenHalf .> best)
+                    best.replace(with: b.oddHalf, where: b.oddHalf .> best)
+                    result = best
+                }
+                UnsafeMutableRawPointer(target + ox).storeBytes(of: result, as: SIMD8<Float>.self)
+                ox += 8
+            }
+            while ox < ow {
+                let (p, q, r, t) = (top[2 * ox], top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1])
+                if average {
+                    target[ox] = (p + q + r + t) * 0.25
+                } else {
+                    var best = -Float.infinity
+                    if p > best { best = p }
+                    if q > best { best = q }
+                    if r > best { best = r }
+                    if t > best { best = t }
+                    target[ox] = best
+                }
+                ox += 1
+            }
+        }
     }
 
     static func global(_ context: NodeContext, _ inputs: [Tensor?], average: Bool) throws -> Tensor {
