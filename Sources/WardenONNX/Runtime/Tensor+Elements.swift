@@ -34,13 +34,7 @@ extension Tensor.Storage {
         }
         switch storages.first {
         case .float, .mappedFloat:
-            return join { storage -> [Float]? in
-                switch storage {
-                case .float(let values): values
-                case .mappedFloat(let mapped): mapped.values
-                default: nil
-                }
-            }.map(Tensor.Storage.float)
+            return join(\.float32Values).map(Tensor.Storage.float)
         case .double: return join { storage -> [Double]? in if case .double(let values) = storage { values } else { nil } }.map(Tensor.Storage.double)
         case .int64: return join { storage -> [Int64]? in if case .int64(let values) = storage { values } else { nil } }.map(Tensor.Storage.int64)
         case .int32: return join { storage -> [Int32]? in if case .int32(let values) = storage { values } else { nil } }.map(Tensor.Storage.int32)

@@ -19,6 +19,15 @@ public struct Tensor: Sendable, Equatable {
         /// float32 values in place in a memory-mapped external-data file. Only the executor
         /// makes these, for weights that only kernels able to read them in place consume.
         case mappedFloat(MappedFloats)
+
+        /// The values when they are float32 (a mapped tensor's copied to the heap), else nil.
+        public var float32Values: [Float]? {
+            switch self {
+            case .float(let values): values
+            case .mappedFloat(let mapped): mapped.values
+            default: nil
+            }
+        }
     }
 
     public var shape: [Int]

@@ -70,7 +70,7 @@ enum Batching {
             return values
         }
         switch parts[0] {
-        case .float, .mappedFloat: return .float(try gather { part in Tensor(shape: [], storage: part).dataType == .float32 ? Tensor(shape: [], storage: part).floats : nil })
+        case .float, .mappedFloat: return .float(try gather(\.float32Values))
         case .double: return .double(try gather { if case .double(let v) = $0 { v } else { nil } })
         case .int64: return .int64(try gather { if case .int64(let v) = $0 { v } else { nil } })
         case .int32: return .int32(try gather { if case .int32(let v) = $0 { v } else { nil } })
