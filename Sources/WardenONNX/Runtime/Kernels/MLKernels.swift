@@ -46,15 +46,7 @@ enum MLKernels {
             if let labels = context.attribute("classlabels_ints")?.ints, labels.count < max(classes, 2) {
                 throw context.fail("has \(labels.count) class labels for \(max(classes, 2)) classes")
             }
-            let values = x.floats
-            var scores = [Float](repeating: 0, count: rows * classes)
-            for row in 0..<rows {
-                for c in 0..<classes {
-                    var sum = intercepts.isEmpty ? 0 : intercepts[c]
-                    for f in 0..<features { sum += values[row * features + f] * coefficients[c * features + f] }
-                    scores[row * classes + c] = sum
-                }
-            }
+            var scores = linear(x, coefficients, intercepts, rows: rows, features: features, outputs: classes, context, into: 1)
             scores = try postTransform(scores, classes: classes, context.string("post_transform", "NONE"), context)
             let binary = classes == 1
             let labelsInt = context.attribute("classlabels_ints")?.ints
@@ -82,18 +74,7 @@ enum MLKernels {
             guard intercepts.isEmpty || intercepts.count == targets else {
                 throw context.fail("has \(intercepts.count) intercepts for \(targets) target(s); give one per target or none")
             }
-            var out = context.outputFloats(count: rows * targets)
-            x.withFloatBuffer { values in
-                out.withUnsafeMutableBufferPointer { result in
-                    for row in 0..<rows {
-                        for target in 0..<targets {
-                            var sum = intercepts.isEmpty ? 0 : intercepts[target]
-                            for feature in 0..<features { sum += values[row * features + feature] * coefficients[target * features + feature] }
-                            result[row * targets + target] = sum
-                        }
-                    }
-                }
-            }
+            var out = linear(x, coefficients, intercepts, rows: rows, features: features, outputs: targets, context, into: 0)
             out = try postTransform(out, classes: targets, context.string("post_transform", "NONE"), context)
             return [Tensor(shape: [rows, targets], floats: out)]
         }
@@ -116,6 +97,26 @@ enum MLKernels {
                 return [Tensor(shape: shape, floats: (0..<rows).flatMap { row in indices.map { values[row * columns + $0] } })]
             }
         }
+    }
+
+    /// `x · coefficientsᵀ + intercepts` for `rows` rows of `features` values: one row of `features`
+    /// coefficients per output, and one intercept per output or none, in the buffer of the node's output `index`.
+    /// The caller has checked the counts.
+    static func linear(_ x: Tensor, _ coefficients: [Float], _ intercepts: [Float], rows: Int, features: Int, outputs: Int,
+                       _ context: NodeContext, into index: Int) -> [Float] {
+        var out = context.outputFloats(index, count: rows * outputs)
+        x.withFloatBuffer { values in
+            out.withUnsafeMutableBufferPointer { result in
+                for row in 0..<rows {
+                    for output in 0..<outputs {
+                        var sum = intercepts.isEmpty ? 0 : intercepts[output]
+                        for feature in 0..<features { sum += values[row * features + feature] * coefficients[output * features + feature] }
+                        result[row * outputs + output] = sum
+                    }
+                }
+            }
+        }
+        return out
     }
 
     static func postTransform(_ scores: [Float], classes: Int, _ transform: String, _ context: NodeContext) throws -> [Float] {
