@@ -20,6 +20,7 @@ import WardenCore
         #expect(plan.outputSlots[3] == [-1], "a graph output leaves with the result")
         #expect(plan.valueElements == 96 && plan.slotElements == 64)
         #expect(plan.returns[1].map(\.name) == ["a"] && plan.returns[2].map(\.name) == ["b"] && plan.returns[3].map(\.name) == ["c"])
+        #expect(plan.releases == [["x"], ["a"], ["b"], ["c"]], "y leaves with the result: it is never dropped")
     }
 
     /// A Reshape hands on its input's buffer: the buffer stays taken until the view's last read.

@@ -43,8 +43,6 @@ public final class Executor: Sendable {
         let kernel: Kernel
         let opset: Int64
         let prepared: (any Sendable)?
-        /// The values no later step reads: freed as soon as this step is done.
-        let release: [String]
     }
 
     public let signature: IOSignature
@@ -173,18 +171,8 @@ public final class Executor: Sendable {
         for fused in nodes { read.formUnion(fused.node.input) }
         initializers = tensors.filter { read.contains($0.key) }
 
-        // Last use of every intermediate value, to free it early.
-        var lastUse: [String: Int] = [:]
-        for (position, fused) in nodes.enumerated() {
-            for name in fused.node.input where !name.isEmpty { lastUse[name] = position }
-        }
-        var release = Array(repeating: [String](), count: nodes.count)
-        for (name, position) in lastUse where !outputs.contains(name) && tensors[name] == nil {
-            release[position].append(name)
-        }
-
         var steps: [Step] = []
-        for (position, fused) in nodes.enumerated() {
+        for fused in nodes {
             let node = fused.node
             let domain = node.domain.isEmpty ? "ai.onnx" : node.domain
             let opset = opsets[domain] ?? 1
@@ -197,7 +185,7 @@ public final class Executor: Sendable {
             } else {
                 prepared = WeightPacking.plan(fused, initializers: tensors, alternatives: options.fusion)
             }
-            steps.append(Step(node: node, kernel: kernel, opset: opset, prepared: prepared, release: release[position]))
+            steps.append(Step(node: node, kernel: kernel, opset: opset, prepared: prepared))
         }
         self.steps = steps
         memoryPlan = MemoryPlan(nodes.map(\.node), constants: Set(tensors.keys), outputs: outputs, shapes: shapes)
@@ -303,7 +291,7 @@ public final class Executor: Sendable {
             for (name, slot) in memoryPlan.returns[index] {
                 if case .float(let buffer)? = values.removeValue(forKey: name)?.storage { arena.give(slot, buffer) }
             }
-            for name in step.release { values[name] = nil }
+            for name in memoryPlan.releases[index] { values[name] = nil }
         }
         var outputs: [String: Tensor] = [:]
         for name in outputNames {

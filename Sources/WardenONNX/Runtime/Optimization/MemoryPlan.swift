@@ -20,6 +20,9 @@ struct MemoryPlan: Sendable {
     let outputSlots: [[Int]]
     /// Per step, the values whose buffer goes back to its slot once the step is done.
     let returns: [[(name: String, slot: Int)]]
+    /// Per step, the values (planned or not) that no later step reads: dropped once the step is done.
+    /// Graph outputs and constants are never dropped.
+    let releases: [[String]]
     let slotCount: Int
     /// Planned values, and the elements they need with symbolic dims at 1 (unknown dims count 0):
     /// the sum over all values, and the sum over slots of the largest value in each.
@@ -54,6 +57,10 @@ struct MemoryPlan: Sendable {
                     if isView { unplanned.insert(name) }
                 }
             }
+        }
+        var releases = Array(repeating: [String](), count: nodes.count)
+        for (name, position) in lastRead where !outputs.contains(name) && !constants.contains(name) {
+            releases[position].append(name)
         }
         var end: [String: Int] = [:]
         var last: [String: String] = [:]
@@ -115,6 +122,7 @@ struct MemoryPlan: Sendable {
         }
         self.outputSlots = outputSlots
         self.returns = returns
+        self.releases = releases
         slotCount = slotSizes.count
         self.values = values
         self.valueElements = valueElements
