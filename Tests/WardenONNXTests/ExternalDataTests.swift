@@ -356,6 +356,25 @@ import WardenCore
         }
     }
 
+    /// A data file that grew after it was mapped: a range inside the new size but past the mapping is refused, not read.
+    @Test func aRangePastTheMappingIsRefused() throws {
+        let workspace = try Workspace()
+        defer { workspace.dir.remove() }
+        let model = try ONNXModel(contentsOf: workspace.modelPath)
+        let resolver = ExternalDataResolver(directory: model.directory)
+        var tensor = try #require(model.graph.initializer.first { $0.name == "fc1.weight" })
+        _ = try resolver.bytes(of: tensor)  // maps the 524-byte file
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: workspace.weightsPath))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(repeating: 0, count: 64))
+        try handle.close()
+        tensor.setExternal("offset", "524")
+        tensor.setExternal("length", "64")
+        expectWardenError(.externalDataRefused, containing: "which now has only 524 bytes; the data file changed while the model was loading") {
+            _ = try resolver.bytes(of: tensor)
+        }
+    }
+
     /// In bounds, but not the size the tensor's shape needs.
     @Test func aRangeThatDoesNotFitTheShapeIsCorrupt() throws {
         let workspace = try Workspace()

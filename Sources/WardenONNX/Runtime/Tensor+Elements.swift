@@ -6,20 +6,7 @@ import Foundation
 /// Shape outputs to int32 before slicing and concatenating them).
 extension Tensor.Storage {
     /// The elements at `indices` (row-major positions), in this storage's type.
-    func elements(at indices: [Int]) -> Tensor.Storage {
-        func pick<C: RandomAccessCollection>(_ values: C) -> [C.Element] where C.Index == Int { indices.map { values[$0] } }
-        return switch self {
-        case .float(let values): .float(pick(values))
-        case .mappedFloat(let mapped): .float(mapped.withUnsafeBufferPointer { pick($0) })
-        case .double(let values): .double(pick(values))
-        case .int64(let values): .int64(pick(values))
-        case .int32(let values): .int32(pick(values))
-        case .int8(let values): .int8(pick(values))
-        case .uint8(let values): .uint8(pick(values))
-        case .bool(let values): .bool(pick(values))
-        case .string(let values): .string(pick(values))
-        }
-    }
+    func elements(at indices: [Int]) -> Tensor.Storage { LayoutKernels.pick(self, indices, fill: nil) }
 
     /// `storages` end to end, or nil when they do not all have the first one's
     /// type (float32 in a mapped file counts as float32).

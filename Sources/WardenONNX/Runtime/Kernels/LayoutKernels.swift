@@ -150,11 +150,13 @@ enum LayoutKernels {
     /// The elements of `storage` at `sources`, in order; a source of -1 takes
     /// `fill`'s value in the element type of `storage` (zero or empty without one).
     static func pick(_ storage: Tensor.Storage, _ sources: [Int], fill: Tensor?) -> Tensor.Storage {
-        func take<T>(_ values: [T], _ padding: T) -> [T] { sources.map { $0 >= 0 ? values[$0] : padding } }
+        func take<C: RandomAccessCollection>(_ values: C, _ padding: C.Element) -> [C.Element] where C.Index == Int {
+            sources.map { $0 >= 0 ? values[$0] : padding }
+        }
         let integer = fill?.int64s.first ?? 0
         switch storage {
         case .float(let values): return .float(take(values, fill?.floats.first ?? 0))
-        case .mappedFloat(let mapped): return .float(mapped.withUnsafeBufferPointer { values in sources.map { $0 >= 0 ? values[$0] : fill?.floats.first ?? 0 } })
+        case .mappedFloat(let mapped): return .float(mapped.withUnsafeBufferPointer { take($0, fill?.floats.first ?? 0) })
         case .double(let values):
             if case .double(let given)? = fill?.storage { return .double(take(values, given.first ?? 0)) }
             return .double(take(values, Double(fill?.floats.first ?? 0)))
