@@ -33,27 +33,35 @@ public struct WardenServer: Sendable {
     /// What `/metrics` exports.
     public let prometheus: PrometheusCollectorRegistry
     public let logger: Logger
+    /// Held for as long as any copy of the server lives: the data folder is this server's.
+    let dataLock: DataDirectoryLock
 
-    /// Opens (creating when new) the data directory: `blobs/`, `warden.db`, `tmp/`, and on
-    /// first start `admin.token`.
-    /// - Throws: `WardenError` when the directory or database cannot be opened.
+    /// Opens (creating when new) the data directory laid out as `DataDirectory` says, and locks
+    /// it for this server.
+    /// - Throws: `WardenError`: `.conflict` when another server holds the folder; others when
+    ///   the directory or database cannot be opened.
     public static func open(_ configuration: ServerConfiguration, logger: Logger) async throws -> WardenServer {
-        let data = configuration.dataDirectory
-        let scratch = (data as NSString).appendingPathComponent("tmp")
+        let data = DataDirectory(configuration.dataDirectory)
         do {
-            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-            // Nothing in tmp/ survives a restart: a publish interrupted by a crash left only scratch links.
-            try? FileManager.default.removeItem(atPath: scratch)
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: data.root, withIntermediateDirectories: true)
         } catch {
-            throw WardenError(.ioFailure, "cannot create the data directory '\(data)': \(error.localizedDescription)", cause: error)
+            throw WardenError(.ioFailure, "cannot create the data directory '\(data.root)': \(error.localizedDescription)", cause: error)
         }
-        let blobs = try FileSystemBlobStore(root: (data as NSString).appendingPathComponent("blobs"))
+        // One server per data folder: a second one must not open the same database and blobs.
+        let lock = try data.lock()
+        do {
+            // Nothing in tmp/ survives a restart: a publish interrupted by a crash left only scratch links.
+            try? FileManager.default.removeItem(atPath: data.scratch)
+            try FileManager.default.createDirectory(atPath: data.scratch, withIntermediateDirectories: true)
+        } catch {
+            throw WardenError(.ioFailure, "cannot create '\(data.scratch)': \(error.localizedDescription)", cause: error)
+        }
+        let blobs = try FileSystemBlobStore(root: data.blobs)
         let stale = blobs.removeStaleUploads(olderThan: 0)
         if stale > 0 { logger.notice("removed \(stale) interrupted upload(s) from a previous run") }
         // Every change is appended to the Merkle audit log, signed with DATA/audit.key.
-        let audit = try AuditLog.openOrCreate(directory: data)
-        let metadata = try SQLiteMetadataStore(path: (data as NSString).appendingPathComponent("warden.db"), audit: audit)
+        let audit = try AuditLog.openOrCreate(directory: data.root)
+        let metadata = try SQLiteMetadataStore(path: data.database, audit: audit)
 
         var trust: TrustPolicy?
         let trustDirectory = configuration.effectiveTrustDirectory
@@ -69,11 +77,11 @@ public struct WardenServer: Sendable {
             blobs: blobs,
             configuration: RegistryConfiguration(
                 requireSignature: configuration.requireSignature, trust: trust,
-                maximumBlobSize: configuration.maximumBlobSize, scratchDirectory: scratch
+                maximumBlobSize: configuration.maximumBlobSize, scratchDirectory: data.scratch
             ),
             logger: logger
         )
-        try await bootstrapAdminToken(metadata, directory: data, logger: logger)
+        try await bootstrapAdminToken(metadata, path: data.adminToken, logger: logger)
 
         let prometheus = PrometheusCollectorRegistry()
         let metrics = ServingMetrics(factory: PrometheusMetricsFactory(registry: prometheus))
@@ -82,7 +90,7 @@ public struct WardenServer: Sendable {
         loader.sandboxCaps = configuration.sandboxCaps
         let server = ModelServer()
         // Checkouts of served versions; like tmp/, nothing in it outlives a run.
-        let checkouts = (data as NSString).appendingPathComponent("serving")
+        let checkouts = data.checkouts
         try? FileManager.default.removeItem(atPath: checkouts)
         do {
             try FileManager.default.createDirectory(atPath: checkouts, withIntermediateDirectories: true)
@@ -108,13 +116,12 @@ public struct WardenServer: Sendable {
         }
         let serving = Serving(server: server, source: source, metrics: metrics)
         let rollouts = configuration.repository == nil ? RolloutService(registry: registry, server: server, source: source, logger: logger) : nil
-        return WardenServer(configuration: configuration, registry: registry, serving: serving, rollouts: rollouts, prometheus: prometheus, logger: logger)
+        return WardenServer(configuration: configuration, registry: registry, serving: serving, rollouts: rollouts, prometheus: prometheus, logger: logger, dataLock: lock)
     }
 
     /// On first start (no tokens yet), creates an admin token and writes it to `DATA/admin.token` (mode 0600).
-    static func bootstrapAdminToken(_ metadata: any MetadataStore, directory: String, logger: Logger) async throws {
+    static func bootstrapAdminToken(_ metadata: any MetadataStore, path: String, logger: Logger) async throws {
         guard try await metadata.tokens().isEmpty else { return }
-        let path = (directory as NSString).appendingPathComponent("admin.token")
         let secret = TokenSecret.generate()
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {

@@ -20,12 +20,13 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(name: .long, help: ArgumentHelp("The data directory (default ./warden-data).", valueName: "dir"))
         var data: String = "./warden-data"
 
+        /// Opens the folder's log; says on stderr when a server is running on it (the log
+        /// may then grow while it is read, which proofs and verification allow for).
         func open() throws -> (store: SQLiteMetadataStore, verifier: NoteVerifier) {
-            let database = (data as NSString).appendingPathComponent("warden.db")
-            guard FileManager.default.fileExists(atPath: database) else {
-                throw WardenError(.pathNotFound, "'\(data)' holds no registry (no warden.db); pass --data DIR")
-            }
-            return (try SQLiteMetadataStore(path: database), try AuditCommand.verifier(at: (data as NSString).appendingPathComponent("audit.pub")))
+            let folder = DataDirectory(data)
+            try folder.requireRegistry()
+            if let pid = folder.runningServer() { printServerNote(pid, folder) }
+            return (try SQLiteMetadataStore(path: folder.database), try AuditCommand.verifier(at: folder.auditPublicKey))
         }
 
         /// Verifies the whole log; its problems end the command.

@@ -35,19 +35,20 @@ struct PipelineServingTests {
     @Test("pre → model → post answers labels and scores; metadata shows the pipeline's signature; metrics split time per stage")
     func pipeline() async throws {
         try await Self.run { harness, client, _ in
-            let response = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[2],"datatype":"BYTES","data":["5.1,3.5,1.4,0.2","6.7,3.0,5.2,2.3"]}]}"#)
+            let response = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[3],"datatype":"BYTES","data":["5.1,3.5,1.4,0.2","6.7,3.0,5.2,2.3","5.9,3.0,4.2,1.5"]}]}"#)
             #expect(response.status == .ok, "\(String(buffer: response.body))")
             let answer = try harness.json(response)
             let outputs = answer["outputs"] as? [[String: Any]] ?? []
             let labels = outputs.first { $0["name"] as? String == "labels" }
             let scores = outputs.first { $0["name"] as? String == "scores" }
             #expect(labels?["datatype"] as? String == "BYTES")
-            #expect(labels?["shape"] as? [Int] == [2, 2])
-            // onnxruntime 1.32 on model.onnx gives [0.389, 0.610, 0.0002] and [0.594, 0.406, 0.00004].
-            #expect(labels?["data"] as? [String] == ["versicolor", "setosa", "setosa", "versicolor"])
+            #expect(labels?["shape"] as? [Int] == [3, 2])
+            // Textbook flowers of Fisher's iris data, one of each species (make_iris.py trains the model on it):
+            // onnxruntime 1.32 on model.onnx gives [0.9847, 0.0153, 0.0], [0.00004, 0.0389, 0.9610] and [0.0287, 0.8399, 0.1314].
+            #expect(labels?["data"] as? [String] == ["setosa", "versicolor", "virginica", "versicolor", "versicolor", "virginica"])
             let values = (scores?["data"] as? [Double]) ?? []
-            let expected = [0.6103, 0.3895, 0.5942, 0.4057]
-            #expect(values.count == 4 && zip(values, expected).allSatisfy { abs($0 - $1) < 1e-3 }, "\(values)")
+            let expected = [0.9847, 0.0153, 0.9610, 0.0389, 0.8399, 0.1314]
+            #expect(values.count == 6 && zip(values, expected).allSatisfy { abs($0 - $1) < 1e-3 }, "\(values)")
 
             let metadata = try harness.json(try await client.send(uri: "/v2/models/iris-text", method: .get))
             #expect((metadata["inputs"] as? [[String: Any]])?.first?["name"] as? String == "csv")
@@ -154,7 +155,7 @@ struct PipelineServingTests {
                 return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
             }
             for index in 0..<8 {
-                #expect(answers[index] == (index % 2 == 0 ? ["versicolor", "setosa"] : ["setosa", "versicolor"]), "request \(index): \(answers[index] ?? [])")
+                #expect(answers[index] == (index % 2 == 0 ? ["setosa", "versicolor"] : ["virginica", "versicolor"]), "request \(index): \(answers[index] ?? [])")
             }
 
             // 1.0.1 goes live through a canary rollout: 50 %, then 100 %, then production moves.

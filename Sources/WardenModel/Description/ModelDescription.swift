@@ -137,11 +137,21 @@ public struct ModelDescription: Sendable {
         let names = isDirectory ? ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []) : [path]
         if names.contains(where: { $0.hasSuffix(".onnx") }) { return .onnx }
         if names.contains(where: { $0.hasSuffix(".wasm") || $0.hasSuffix(".wat") }) { return .wasm }
+        // Formats people push by mistake, named so the message says what to do.
+        let foreign = [".safetensors": "safetensors", ".pt": "PyTorch", ".pth": "PyTorch", ".bin": "PyTorch/raw weights",
+                       ".gguf": "GGUF", ".tflite": "TensorFlow Lite", ".pb": "TensorFlow", ".h5": "Keras", ".keras": "Keras",
+                       ".pkl": "pickle", ".joblib": "joblib", ".ckpt": "checkpoint"]
+        let found = names.sorted().compactMap { name in
+            foreign.first { name.lowercased().hasSuffix($0.key) }.map { "\(name) (\($0.value))" }
+        }
+        let advice = found.isEmpty
+            ? ""
+            : "; it holds \(found.prefix(3).joined(separator: ", ")), which Warden cannot read yet: export the model to ONNX (torch.onnx.export, tf2onnx, skl2onnx) and push the .onnx file's folder"
         throw WardenError(
             .invalidModel,
             isDirectory
-                ? "'\(path)' holds no .onnx or .wasm file and no \(ModelCard.fileName) naming a format; pass a model directory"
-                : "'\(path)' is not a model file Warden knows (.onnx, .wasm)"
+                ? "'\(path)' holds no .onnx or .wasm file and no \(ModelCard.fileName) naming a format\(advice.isEmpty ? "; pass a model directory" : advice)"
+                : "'\(path)' is not a model file Warden knows (.onnx, .wasm)\(advice)"
         )
     }
 

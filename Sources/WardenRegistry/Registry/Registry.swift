@@ -116,7 +116,13 @@ public final class Registry: Sendable {
                 manifest = try ModelHasher().manifest(of: candidateDirectory)
             }
             let digests = Dictionary(request.files.map { ($0.path, $0.digest) }, uniquingKeysWith: { first, _ in first })
-            let description = try ModelDescription(contentsOf: candidateDirectory).withFileDigests(digests)
+            let description: ModelDescription
+            do {
+                description = try ModelDescription(contentsOf: candidateDirectory).withFileDigests(digests)
+            } catch let error as WardenError {
+                // The scratch folder means nothing to the user: name the version instead.
+                throw WardenError(error.code, error.message.replacingOccurrences(of: candidateDirectory, with: "\(request.model)@\(request.version)"), cause: error.cause)
+            }
             return (manifest, signers, description)
         }
 
@@ -224,11 +230,17 @@ public final class Registry: Sendable {
         switch reference.selector {
         case .version(let version):
             guard let record = try await metadata.version(of: reference.name, version) else {
+                if try await metadata.model(named: reference.name) == nil {
+                    throw WardenError(.notFound, "model '\(reference.name)' does not exist; list models with warden models")
+                }
                 throw WardenError(.notFound, "\(reference.name)@\(version) does not exist; list versions with warden versions \(reference.name)")
             }
             return record
         case .alias(let alias):
             guard let target = try await metadata.alias(model: reference.name, alias) else {
+                if try await metadata.model(named: reference.name) == nil {
+                    throw WardenError(.notFound, "model '\(reference.name)' does not exist; list models with warden models")
+                }
                 throw WardenError(.notFound, "\(reference.name) has no alias '\(alias)'; set it with warden alias set \(reference.name) \(alias) VERSION")
             }
             return try await resolve(ModelReference(name: reference.name, selector: .version(target.version)))

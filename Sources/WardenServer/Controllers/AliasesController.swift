@@ -27,6 +27,8 @@ struct AliasesController {
         let name = try context.modelName()
         let alias = try context.aliasName()
         guard let record = try await registry.metadata.alias(model: name, alias) else {
+            // The alias is not the problem when the model itself is missing (a typo in its name).
+            guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
             throw WardenError(.notFound, "\(name) has no alias '\(alias)'; set it with PUT …/aliases/\(alias) or warden alias set \(name) \(alias) VERSION")
         }
         return JSONBody.response(record.jsonObject)

@@ -35,13 +35,14 @@ struct RolloutsController {
             guard let value = field.value as? NSNumber, String(cString: value.objCType) != "c" else { throw field.error("must be a number") }
             return value.doubleValue
         }
-        let steps = try body.optionalField("steps")?.array().map { Int(try $0.integer()) } ?? [5, 25, 50, 100]
-        let interval = try number("interval_seconds") ?? 30
+        let steps = try body.optionalField("steps")?.array().map { Int(try $0.integer()) } ?? RolloutDefaults.steps
+        let interval = try number("interval_seconds") ?? RolloutDefaults.interval.inSeconds
         guard interval > 0 else { throw WardenError(.invalidArgument, "interval_seconds must be positive") }
-        let maxErrorRate = try number("max_error_rate") ?? 0.01
+        let maxErrorRate = try number("max_error_rate") ?? RolloutDefaults.maxErrorRate
         let maxP99 = try number("max_p99_ms").map { Duration.microseconds(Int64($0 * 1000)) }
-        let minRequests = Int(try body.optionalField("min_requests")?.integer() ?? 100)
-        let failureLimit = Int(try body.optionalField("failure_limit")?.integer() ?? 2)
+        let minRequests = (try body.optionalField("min_requests")?.integer()).map { Int($0) } ?? RolloutDefaults.minRequests
+        let failureLimit = (try body.optionalField("failure_limit")?.integer()).map { Int($0) } ?? RolloutDefaults.failureLimit
+        let countClientErrors = try body.optionalField("count_client_errors")?.bool() ?? false
         let maxDrift = try number("max_drift_psi")
         let minAgreement = try number("min_shadow_agreement")
         let shadow = Int(try body.optionalField("shadow")?.integer() ?? 0)
@@ -59,7 +60,7 @@ struct RolloutsController {
                 plan: RolloutPlan(
                     stable: stable, candidate: candidate.description, steps: steps, interval: .milliseconds(Int64(interval * 1000)),
                     maxErrorRate: maxErrorRate, maxP99: maxP99, minRequests: minRequests, failureLimit: failureLimit,
-                    maxDriftPSI: maxDrift, minShadowAgreement: minAgreement
+                    maxDriftPSI: maxDrift, minShadowAgreement: minAgreement, countClientErrors: countClientErrors
                 ),
                 matchHeader: matchHeader, matchKind: matchKind, matchValue: matchValue, stickyHeader: sticky, shadowPercent: shadow
             )
@@ -96,6 +97,7 @@ struct RolloutsController {
     /// One version's numbers over the last judged window.
     static func describe(_ window: VersionWindow) -> [String: Any] {
         var object: [String: Any] = ["requests": window.requests, "errors": window.errors, "error_rate": window.errorRate]
+        if let clientErrors = window.clientErrors { object["client_errors"] = clientErrors }
         object["p50_ms"] = window.p50Milliseconds as Any
         object["p95_ms"] = window.p95Milliseconds as Any
         object["p99_ms"] = window.p99Milliseconds as Any
@@ -114,8 +116,9 @@ struct RolloutsController {
         ]
         if let spec = try? RolloutSpec.parse(record.plan) {
             object["plan"] = [
-                "steps": spec.plan.steps, "interval_seconds": Double(spec.plan.interval.components.seconds) + Double(spec.plan.interval.components.attoseconds) / 1e18,
+                "steps": spec.plan.steps, "interval_seconds": spec.plan.interval.inSeconds,
                 "max_error_rate": spec.plan.maxErrorRate, "min_requests": spec.plan.minRequests, "failure_limit": spec.plan.failureLimit,
+                "count_client_errors": spec.plan.countClientErrors,
                 "max_drift_psi": spec.plan.maxDriftPSI as Any, "min_shadow_agreement": spec.plan.minShadowAgreement as Any,
                 "shadow": spec.shadowPercent, "sticky_header": spec.stickyHeader as Any, "match": spec.matchHeader.map { "\($0)=\(spec.matchValue ?? "")" } as Any,
             ]
@@ -141,9 +144,12 @@ struct RolloutsController {
             }
             let stats = served.statistics.snapshot
             let meanMs = stats.success.count > 0 ? Double(stats.success.nanoseconds) / Double(stats.success.count) / 1e6 : 0
+            // This rollout's requests, not the version's since it loaded (a previous rollout's).
+            let counts = await rollouts?.countersSinceStart(model: record.model, version: version)
+                ?? RolloutService.Counters(requests: stats.success.count + stats.fail.count, errors: stats.fail.count, clientErrors: stats.clientErrors)
             var row: [String: Any] = [
-                "version": version, "served": true, "requests": stats.success.count + stats.fail.count, "errors": stats.fail.count,
-                "contract_violations": stats.contractViolations, "mean_ms": meanMs,
+                "version": version, "served": true, "requests": counts.requests, "errors": counts.errors - counts.clientErrors,
+                "client_errors": counts.clientErrors, "contract_violations": stats.contractViolations, "mean_ms": meanMs,
             ]
             // Latency percentiles of the current window (the candidate's restarts at each verdict).
             let samples = served.latencies.peek()

@@ -80,6 +80,16 @@ struct InferenceController {
         }
     }
 
+    /// A registry model that is not served because no production alias names a version gets
+    /// an error that says so and how to serve it; anything else keeps `error`.
+    private func explainUnserved(_ model: String, _ error: WardenError) async -> WardenError {
+        guard (try? await metadata.model(named: model)) != nil, (try? await metadata.alias(model: model, "production")) == nil else { return error }
+        return WardenError(
+            .notFound,
+            "\(model) is in the registry but is not served: a registry model is served at the version its production alias names, and \(model) has none; set it with warden alias set \(model) production VERSION"
+        )
+    }
+
     private func lookup(_ context: WardenRequestContext, versioned: Bool) throws -> ServedVersion {
         try serving.server.lookup(model: context.parameters.require("model"), version: versioned ? context.parameters.require("version") : nil)
     }
@@ -88,9 +98,13 @@ struct InferenceController {
         // During a rollout, unversioned requests are routed by weight, header match or sticky key.
         var routing: [String: String] = [:]
         for field in request.headers { routing[field.name.canonicalName] = field.value }
-        let (served, shadow) = try serving.server.routed(
-            model: context.parameters.require("model"), version: versioned ? context.parameters.require("version") : nil, headers: routing
-        )
+        let model = try context.parameters.require("model")
+        let (served, shadow): (ServedVersion, (ServedVersion, ShadowComparison)?)
+        do {
+            (served, shadow) = try serving.server.routed(model: model, version: versioned ? context.parameters.require("version") : nil, headers: routing)
+        } catch let error as WardenError where error.code == .notFound && !versioned {
+            throw await explainUnserved(model, error)
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: maximumRequestSize)

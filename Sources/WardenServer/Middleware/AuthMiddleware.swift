@@ -17,6 +17,9 @@ struct AuthMiddleware: RouterMiddleware {
         var context = context
         context.allowAnonymousRead = allowAnonymousRead
         if let header = request.headers[.authorization] {
+            if header.trimmingCharacters(in: .whitespaces).lowercased() == "bearer" {
+                throw WardenError(.unauthenticated, "the Authorization header holds 'Bearer' but no token after it; is WARDEN_TOKEN empty? Pass a token with --token or WARDEN_TOKEN")
+            }
             guard header.lowercased().hasPrefix("bearer ") else {
                 throw WardenError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
             }

@@ -37,6 +37,10 @@ public final class InferenceStatistics: Sendable {
         public var executionCount = 0
         /// Answers returned although they broke an output contract flagged (not rejected) in the card.
         public var contractViolations = 0
+        /// Failed requests that were the client's fault (a wrong shape or type, input a WASM
+        /// preprocess refused): also in `fail`, as Triton counts them, but not the version's
+        /// errors when a rollout judges it.
+        public var clientErrors = 0
         /// Milliseconds since the epoch of the last inference, 0 before the first.
         public var lastInference: UInt64 = 0
         public var batches: [Int: BatchPhases] = [:]
@@ -74,9 +78,10 @@ public final class InferenceStatistics: Sendable {
         state.withLock { $0.queue.add(nanoseconds) }
     }
 
-    func recordOutcome(success: Bool, nanoseconds: UInt64) {
+    func recordOutcome(success: Bool, clientError: Bool = false, nanoseconds: UInt64) {
         state.withLock { stats in
             if success { stats.success.add(nanoseconds) } else { stats.fail.add(nanoseconds) }
+            if !success, clientError { stats.clientErrors += 1 }
         }
     }
 }

@@ -2,10 +2,11 @@ import WardenCore
 
 /// What a rollout is asked to do: move traffic from `stable` to `candidate`
 /// step by step, each step held for `interval`, judged by the thresholds.
-public struct RolloutPlan: Sendable, Hashable, Codable {
+public struct RolloutPlan: Sendable, Hashable {
     public var stable: String
     public var candidate: String
-    /// Candidate weights in percent, increasing, ending at 100 (e.g. 5, 25, 50, 100).
+    /// Candidate weights in percent, increasing, ending at 100 (e.g. 5, 25, 50, 100). The first
+    /// may be 0 for a shadow or header test (`RolloutSpec` checks the strategy allows it).
     public var steps: [Int]
     public var interval: Duration
     public var maxErrorRate: Double
@@ -18,16 +19,22 @@ public struct RolloutPlan: Sendable, Hashable, Codable {
     public var maxDriftPSI: Double?
     /// Below this top-1 agreement with stable on shadowed requests a window fails.
     public var minShadowAgreement: Double?
+    /// Whether requests refused as the client's fault (4xx) count as the version's errors.
+    /// Off by default, as in Argo Rollouts' and Flagger's usual analyses: twelve malformed
+    /// requests say nothing about the candidate.
+    public var countClientErrors: Bool
 
     /// - Throws: `.invalidArgument` naming what is wrong with the plan.
     public init(
-        stable: String, candidate: String, steps: [Int] = [5, 25, 50, 100], interval: Duration = .seconds(30),
-        maxErrorRate: Double = 0.01, maxP99: Duration? = nil, minRequests: Int = 100, failureLimit: Int = 2,
-        maxDriftPSI: Double? = nil, minShadowAgreement: Double? = nil
+        stable: String, candidate: String, steps: [Int] = RolloutDefaults.steps, interval: Duration = RolloutDefaults.interval,
+        maxErrorRate: Double = RolloutDefaults.maxErrorRate, maxP99: Duration? = nil, minRequests: Int = RolloutDefaults.minRequests,
+        failureLimit: Int = RolloutDefaults.failureLimit, maxDriftPSI: Double? = nil, minShadowAgreement: Double? = nil,
+        countClientErrors: Bool = false
     ) throws {
         guard stable != candidate else { throw WardenError(.invalidArgument, "the candidate is the stable version (\(stable)); roll out another version") }
-        guard !steps.isEmpty, steps.allSatisfy({ (1...100).contains($0) }), zip(steps, steps.dropFirst()).allSatisfy({ $0 < $1 }), steps.last == 100 else {
-            throw WardenError(.invalidArgument, "steps must be increasing percentages from 1 to 100 that end at 100, such as 5,25,50,100; got \(steps)")
+        let increasing = zip(steps, steps.dropFirst()).allSatisfy { $0 < $1 }
+        guard !steps.isEmpty, steps.allSatisfy({ (0...100).contains($0) }), increasing, steps.last == 100 else {
+            throw WardenError(.invalidArgument, "steps must be increasing percentages that end at 100, such as 5,25,50,100 (0 first for a shadow or header test: 0,100); got \(steps)")
         }
         guard interval > .zero else { throw WardenError(.invalidArgument, "the interval must be positive") }
         guard (0...1).contains(maxErrorRate) else { throw WardenError(.invalidArgument, "the maximum error rate is a fraction from 0 to 1, such as 0.01; got \(maxErrorRate)") }
@@ -44,6 +51,73 @@ public struct RolloutPlan: Sendable, Hashable, Codable {
         self.maxP99 = maxP99
         self.minRequests = minRequests
         self.failureLimit = failureLimit
+        self.countClientErrors = countClientErrors
+    }
+}
+
+/// The defaults of a rollout plan, in one place: the server's API, the CLI's help and the docs
+/// name these.
+public enum RolloutDefaults {
+    public static let steps = [5, 25, 50, 100]
+    public static let interval = Duration.seconds(30)
+    public static let maxErrorRate = 0.01
+    public static let minRequests = 100
+    public static let failureLimit = 2
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// Stored (in the rollouts table, events and the audit log) with the interval in seconds and
+/// the p99 limit in milliseconds. Plans stored before that, with Swift's `Duration` encoding
+/// (`"interval":[0,1000000000000000000]`, seconds and attoseconds), still decode.
+extension RolloutPlan: Codable {
+    enum CodingKeys: String, CodingKey {
+        case stable, candidate, steps, maxErrorRate, minRequests, failureLimit, maxDriftPSI, minShadowAgreement, countClientErrors
+        case intervalSeconds, maxP99Milliseconds
+        case interval, maxP99  // the older encoding
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        stable = try container.decode(String.self, forKey: .stable)
+        candidate = try container.decode(String.self, forKey: .candidate)
+        steps = try container.decode([Int].self, forKey: .steps)
+        maxErrorRate = try container.decode(Double.self, forKey: .maxErrorRate)
+        minRequests = try container.decode(Int.self, forKey: .minRequests)
+        failureLimit = try container.decode(Int.self, forKey: .failureLimit)
+        maxDriftPSI = try container.decodeIfPresent(Double.self, forKey: .maxDriftPSI)
+        minShadowAgreement = try container.decodeIfPresent(Double.self, forKey: .minShadowAgreement)
+        countClientErrors = try container.decodeIfPresent(Bool.self, forKey: .countClientErrors) ?? false
+        if let seconds = try container.decodeIfPresent(Double.self, forKey: .intervalSeconds) {
+            interval = .milliseconds(Int64((seconds * 1000).rounded()))
+        } else {
+            interval = try container.decode(Duration.self, forKey: .interval)
+        }
+        if let milliseconds = try container.decodeIfPresent(Double.self, forKey: .maxP99Milliseconds) {
+            maxP99 = .microseconds(Int64((milliseconds * 1000).rounded()))
+        } else {
+            maxP99 = try container.decodeIfPresent(Duration.self, forKey: .maxP99)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(stable, forKey: .stable)
+        try container.encode(candidate, forKey: .candidate)
+        try container.encode(steps, forKey: .steps)
+        try container.encode(interval.inSeconds, forKey: .intervalSeconds)
+        try container.encode(maxErrorRate, forKey: .maxErrorRate)
+        try container.encodeIfPresent(maxP99.map { $0.inSeconds * 1000 }, forKey: .maxP99Milliseconds)
+        try container.encode(minRequests, forKey: .minRequests)
+        try container.encode(failureLimit, forKey: .failureLimit)
+        try container.encodeIfPresent(maxDriftPSI, forKey: .maxDriftPSI)
+        try container.encodeIfPresent(minShadowAgreement, forKey: .minShadowAgreement)
+        try container.encode(countClientErrors, forKey: .countClientErrors)
     }
 }
 
@@ -74,8 +148,11 @@ public struct WindowStatistics: Sendable, Hashable {
 
 /// One version's numbers over one analysis window.
 public struct VersionWindow: Sendable, Hashable, Codable {
+    /// Requests the analysis counts (client errors only when the plan counts them).
     public var requests: Int
     public var errors: Int
+    /// Requests refused as the client's fault (4xx) in the window, shown apart from `errors`.
+    public var clientErrors: Int?
     /// Latency percentiles in milliseconds, nil without requests.
     public var p50Milliseconds: Double?
     public var p95Milliseconds: Double?

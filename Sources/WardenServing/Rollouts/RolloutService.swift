@@ -12,7 +12,7 @@ public actor RolloutService {
         var controller: RolloutController<ContinuousClock.Instant>
         let spec: RolloutSpec
         /// Each version's counters when the current window began.
-        var baselines: [String: (requests: Int, errors: Int)] = [:]
+        var baselines: [String: Counters] = [:]
         /// The shadow comparison's counts when the current window began.
         var shadowBaseline: (compared: Int, matches: Int) = (0, 0)
     }
@@ -23,6 +23,38 @@ public actor RolloutService {
     let logger: Logger
     let tickInterval: Duration
     private var active: [String: Active] = [:]
+    /// Each version's counters when the model's latest rollout started, so its status counts
+    /// that rollout's requests only (kept after it ends, until the next one starts).
+    private var startCounters: [String: [String: Counters]] = [:]
+
+    /// A served version's cumulative request counts.
+    public struct Counters: Sendable, Hashable {
+        /// Every answered or failed request (client errors included).
+        public var requests = 0
+        /// Failed requests, client errors included, plus contract violations flagged in the card.
+        public var errors = 0
+        /// Failed requests that were the client's fault (4xx).
+        public var clientErrors = 0
+
+        public init(requests: Int = 0, errors: Int = 0, clientErrors: Int = 0) {
+            self.requests = requests
+            self.errors = errors
+            self.clientErrors = clientErrors
+        }
+
+        static func - (now: Counters, base: Counters) -> Counters {
+            Counters(requests: max(0, now.requests - base.requests), errors: max(0, now.errors - base.errors), clientErrors: max(0, now.clientErrors - base.clientErrors))
+        }
+
+        /// The window a plan judges: client errors left out of both counts unless it counts them.
+        func window(countingClientErrors: Bool) -> VersionWindow {
+            var window = countingClientErrors
+                ? VersionWindow(requests: requests, errors: errors)
+                : VersionWindow(requests: requests - clientErrors, errors: errors - clientErrors)
+            window.clientErrors = clientErrors
+            return window
+        }
+    }
     private let clock = ContinuousClock()
 
     public init(registry: Registry, server: ModelServer, source: any ModelSource, tickInterval: Duration = .milliseconds(200), logger: Logger = Logger(label: "warden.rollouts")) {
@@ -79,6 +111,7 @@ public actor RolloutService {
         try? await source.load(model: model)  // loads the candidate beside stable
         route(model, spec, weight: controller.candidateWeight)
         restartWindows(&entry, model: model)
+        startCounters[model] = entry.baselines
         active[model]?.baselines = entry.baselines
         active[model]?.shadowBaseline = entry.shadowBaseline
         return record
@@ -120,8 +153,7 @@ public actor RolloutService {
         var candidateP99: Duration?
         for version in [plan.stable, plan.candidate] {
             let now = counters(model, version)
-            let base = entry.baselines[version] ?? (0, 0)
-            var window = VersionWindow(requests: max(0, now.requests - base.requests), errors: max(0, now.errors - base.errors))
+            var window = (now - (entry.baselines[version] ?? Counters())).window(countingClientErrors: plan.countClientErrors)
             if let served = try? server.lookup(model: model, version: version) {
                 let samples = served.latencies.drain()
                 func ms(_ fraction: Double) -> Double? { LatencyWindow.quantile(samples, fraction).map { Double($0) / 1e6 } }
@@ -218,11 +250,17 @@ public actor RolloutService {
         if let summary = server.shadowComparison(model: model) { entry.shadowBaseline = (summary.compared, summary.top1Matches) }
     }
 
-    private func counters(_ model: String, _ version: String) -> (requests: Int, errors: Int) {
-        guard let served = try? server.lookup(model: model, version: version) else { return (0, 0) }
+    private func counters(_ model: String, _ version: String) -> Counters {
+        guard let served = try? server.lookup(model: model, version: version) else { return Counters() }
         let stats = served.statistics.snapshot
         // A flagged contract violation counts as an error in analysis; a rejected one already failed.
-        return (stats.success.count + stats.fail.count, stats.fail.count + stats.contractViolations)
+        return Counters(requests: stats.success.count + stats.fail.count, errors: stats.fail.count + stats.contractViolations, clientErrors: stats.clientErrors)
+    }
+
+    /// A version's counts since the model's latest rollout started in this process (since the
+    /// version loaded, when that was later or the server restarted).
+    public func countersSinceStart(model: String, version: String) -> Counters {
+        counters(model, version) - (startCounters[model]?[version] ?? Counters())
     }
 
     static func json<T: Encodable>(_ value: T) -> String {

@@ -24,6 +24,12 @@ public struct RolloutSpec: Sendable, Hashable, Codable {
         self.shadowPercent = shadowPercent
         guard (0...100).contains(shadowPercent) else { throw WardenError(.invalidArgument, "shadow is a percentage from 0 to 100, got \(shadowPercent)") }
         _ = try headerMatch()
+        if plan.steps.first == 0, shadowPercent == 0, matchHeader == nil {
+            throw WardenError(
+                .invalidArgument,
+                "a first step of 0% sends the candidate no traffic, so nothing could judge it; 0 is for a shadow test (--shadow PCT) or a header test (--match HEADER=VALUE)"
+            )
+        }
     }
 
     func headerMatch() throws -> HeaderMatch? {

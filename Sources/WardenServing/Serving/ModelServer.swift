@@ -63,7 +63,7 @@ public final class ModelServer: Sendable {
     public func routed(model: String, version: String?, headers: [String: String] = [:]) throws -> (served: ServedVersion, shadow: (ServedVersion, ShadowComparison)?) {
         try models.withLock { models in
             guard let entry = models[model] else {
-                throw WardenError(.notFound, "no model named '\(model)' is served here; GET /v2/repository/index lists them (POST)")
+                throw WardenError(.notFound, "no model named '\(model)' is served here; POST /v2/repository/index lists the models that are")
             }
             if version == nil, let route = entry.route {
                 // A rollout splits unversioned traffic; a candidate that is not ready leaves it all on stable.

@@ -2,6 +2,7 @@ import Foundation
 import WardenCore
 import WardenModel
 import WardenONNX
+import WardenSandbox
 
 /// One request to a served version: its inputs, the outputs it wants (nil: all)
 /// and how long it may wait in the queue.
@@ -102,7 +103,8 @@ public final class ServedVersion: Sendable {
             // Counted as rejected by the queue; not a failed inference.
             throw error
         } catch {
-            statistics.recordOutcome(success: false, nanoseconds: (ContinuousClock.now - start).nanoseconds)
+            let clientError = (error as? WardenError)?.blamesRequest ?? false
+            statistics.recordOutcome(success: false, clientError: clientError, nanoseconds: (ContinuousClock.now - start).nanoseconds)
             latencies.record((ContinuousClock.now - start).nanoseconds)
             handles.failure.increment()
             throw error
@@ -151,4 +153,16 @@ public final class ServedVersion: Sendable {
 
     /// Stops taking new work once drained (the version was swapped out or unloaded).
     func retire() { queue.retire() }
+}
+
+extension WardenError {
+    /// Whether the request itself was wrong (an HTTP 4xx): a missing input, a wrong shape or
+    /// type, input a WASM preprocess refused. Rollouts leave these out of a version's errors,
+    /// as Argo Rollouts' and Flagger's usual success checks count only server errors.
+    public var blamesRequest: Bool {
+        switch code {
+        case .invalidArgument, .invalidVersion, .invalidDigest, .payloadTooLarge, .notFound, .wasmRejectedInput: true
+        default: false
+        }
+    }
 }

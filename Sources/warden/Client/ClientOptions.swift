@@ -16,8 +16,20 @@ struct ClientOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         return RegistryClient(
             server: server ?? environment["WARDEN_SERVER"] ?? "http://127.0.0.1:8080",
-            token: token ?? environment["WARDEN_TOKEN"]
+            token: Self.usableToken(token ?? environment["WARDEN_TOKEN"], from: token != nil ? "--token" : "WARDEN_TOKEN")
         )
+    }
+
+    /// The token to send, or nil for an empty one (`WARDEN_TOKEN=` or `$(cat missing-file)`),
+    /// which is sent as no token at all, with a note on stderr saying so.
+    static func usableToken(_ token: String?, from source: String) -> String? {
+        guard let token else { return nil }
+        let trimmed = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty {
+            FileHandle.standardError.write(Data("note: \(source) is empty, so no token is sent\n".utf8))
+            return nil
+        }
+        return trimmed
     }
 }
 

@@ -45,7 +45,7 @@ struct InferCommand: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let inference = InferenceClient(
                 server: client.server ?? environment["WARDEN_SERVER"] ?? "http://127.0.0.1:8080",
-                token: client.token ?? environment["WARDEN_TOKEN"]
+                token: ClientOptions.usableToken(client.token ?? environment["WARDEN_TOKEN"], from: client.token != nil ? "--token" : "WARDEN_TOKEN")
             )
             let result: InferenceClient.Result
             if let jsonRequest {

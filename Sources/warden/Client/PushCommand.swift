@@ -12,7 +12,9 @@ struct PushCommand: AsyncParsableCommand {
         discussion: """
             The version comes from --version, or from --bump applied to the model's latest release: \
             'auto' downloads the latest version, compares it with PATH and bumps as the change requires. \
-            The signature is --sign KEY (signed now), --signature FILE, or PATH/../model.sig when present. \
+            The signature is --sign KEY (signed now), --signature FILE, or PATH/model.sig when the model folder holds one; \
+            a model.sig beside the folder is never picked up on its own (it may belong to another model): name it with --signature. \
+            The folder is described (format, IO, card) before anything is uploaded, so a folder Warden cannot read uploads nothing. \
             Exit 1 when the registry refuses the version number or the signature; 2 for other errors.
             """
     )
@@ -52,7 +54,12 @@ struct PushCommand: AsyncParsableCommand {
         try await runReportingAsync(json: json) {
             let client = options.client
             let root = URL(fileURLWithPath: path).standardizedFileURL.path
+            // What the server will check, checked here first: a folder it would refuse uploads nothing.
+            _ = try ModelDescription(contentsOf: path)  // the path as the user wrote it, for the message
             let signaturePath = signature ?? Self.defaultSignature(for: root)
+            if sign == nil, let signaturePath, !json {
+                FileHandle.standardError.write(Data("signature: \(signaturePath)\n".utf8))
+            }
             let manifest = try withProgress("hashing") { progress in
                 try ModelHasher().manifest(of: root, alsoIgnoring: [(root as NSString).appendingPathComponent("model.sig")], progress: progress)
             }
@@ -89,6 +96,9 @@ struct PushCommand: AsyncParsableCommand {
             }
             bar.stop()
             let seconds = Date().timeIntervalSince(started)
+            if standardErrorIsTerminal(), !json {
+                FileHandle.standardError.write(Data("publishing: the registry verifies the signature and re-hashes \(byteSize(sizes.values.reduce(0, +)))…\n".utf8))
+            }
             let result = try await client.publish(
                 model: name, version: target,
                 files: manifest.resources.map { ($0.path, $0.digest, sizes[$0.path] ?? 0) },
@@ -111,13 +121,12 @@ struct PushCommand: AsyncParsableCommand {
         }
     }
 
-    /// `model.sig` beside the model directory, or inside it.
+    /// `model.sig` inside the model directory, when there is one. Never the one beside the
+    /// directory, where `warden sign` writes by default: that one may belong to another model
+    /// in the same parent folder, so the user names it with --signature.
     static func defaultSignature(for root: String) -> String? {
-        let candidates = [
-            (URL(fileURLWithPath: root).deletingLastPathComponent().path as NSString).appendingPathComponent("model.sig"),
-            (root as NSString).appendingPathComponent("model.sig"),
-        ]
-        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+        let inside = (root as NSString).appendingPathComponent("model.sig")
+        return FileManager.default.fileExists(atPath: inside) ? inside : nil
     }
 
     func resolveVersion(_ client: RegistryClient, root: String) async throws -> SemanticVersion {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import WardenClient
 import WardenCore
+import WardenServing
 
 struct RolloutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,12 +15,13 @@ struct RolloutCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start a rollout of NAME to VERSION (needs a deployer token).")
         @Argument var name: String
         @Option(name: .long, help: "The candidate version.") var to: String
-        @Option(name: .long, help: "Candidate weights in percent, ending at 100.") var steps = "5,25,50,100"
-        @Option(name: .long, help: "How long each step is held before its window is judged (30s, 2m, 500ms).") var interval = "30s"
-        @Option(name: .long, help: "Above this error rate a window fails.") var maxErrorRate = 0.01
+        @Option(name: .long, help: "Candidate weights in percent, ending at 100; 0 first for a pure shadow or header test (0,100).") var steps = RolloutDefaults.steps.map(String.init).joined(separator: ",")
+        @Option(name: .long, help: "How long each step is held before its window is judged (30s, 2m, 500ms).") var interval = "\(Int(RolloutDefaults.interval.inSeconds))s"
+        @Option(name: .long, help: "Above this error rate a window fails (server errors; client errors too with --count-client-errors).") var maxErrorRate = RolloutDefaults.maxErrorRate
         @Option(name: .long, help: "Above this p99 latency (ms) a window fails.") var maxP99Ms: Double?
-        @Option(name: .long, help: "Windows with fewer requests are inconclusive: the step waits.") var minRequests = 100
-        @Option(name: .long, help: "Failed windows in a row that abort the rollout.") var failureLimit = 2
+        @Option(name: .long, help: "Windows with fewer requests are inconclusive: the step waits.") var minRequests = RolloutDefaults.minRequests
+        @Option(name: .long, help: "Failed windows in a row that abort the rollout.") var failureLimit = RolloutDefaults.failureLimit
+        @Flag(name: .long, help: "Count requests refused as the client's fault (4xx: wrong shape, bad input) as candidate errors.") var countClientErrors = false
         @Option(name: .long, help: "Percent of stable's requests mirrored to the candidate.") var shadow = 0
         @Option(name: .long, help: "Above this input drift PSI (any feature, against the card's references) a window fails.") var maxDriftPsi: Double?
         @Option(name: .long, help: "Below this top-1 agreement with stable on shadowed requests a window fails.") var minShadowAgreement: Double?
@@ -43,6 +45,7 @@ struct RolloutCommand: AsyncParsableCommand {
                 if let minShadowAgreement { settings["min_shadow_agreement"] = minShadowAgreement }
                 if let match { settings["match"] = match }
                 if let stickyHeader { settings["sticky_header"] = stickyHeader }
+                if countClientErrors { settings["count_client_errors"] = true }
                 let rollout = try await options.client.startRollout(model: name, settings: settings)
                 if json { printJSON(rollout) } else { print(RolloutCommand.describe(rollout), terminator: "") }
             }
@@ -125,22 +128,29 @@ struct RolloutCommand: AsyncParsableCommand {
         var out = "\(rollout["model"] as? String ?? "?"): \(rollout["stable"] as? String ?? "?") -> \(rollout["candidate"] as? String ?? "?")  \(rollout["phase"] as? String ?? "?")  candidate weight \(rollout["weight"] as? Int ?? 0)%\n"
         let versions = rollout["versions"] as? [[String: Any]] ?? []
         func ms(_ value: Any?) -> String { (value as? Double).map { String(format: "%.3f", $0) } ?? "-" }
-        out += table(["VERSION", "WEIGHT", "REQUESTS", "ERRORS", "P50 MS", "P95 MS", "P99 MS"], versions.map { version in
+        out += table(["VERSION", "WEIGHT", "REQUESTS", "ERRORS", "CLIENT ERRORS", "P50 MS", "P95 MS", "P99 MS"], versions.map { version in
             let name = version["version"] as? String ?? ""
             let weight = name == rollout["candidate"] as? String ? rollout["weight"] as? Int ?? 0 : 100 - (rollout["weight"] as? Int ?? 0)
-            return [name, "\(weight)%", "\(version["requests"] as? Int ?? 0)", "\(version["errors"] as? Int ?? 0)", ms(version["p50_ms"]), ms(version["p95_ms"]), ms(version["p99_ms"])]
+            return [
+                name, "\(weight)%", "\(version["requests"] as? Int ?? 0)", "\(version["errors"] as? Int ?? 0)", "\(version["client_errors"] as? Int ?? 0)",
+                ms(version["p50_ms"]), ms(version["p95_ms"]), ms(version["p99_ms"]),
+            ]
         })
         // Every version over the last judged window: stable beside the candidate.
         let judged = versions.compactMap { version in (version["last_window"] as? [String: Any]).map { (version["version"] as? String ?? "", $0) } }
         if !judged.isEmpty {
             out += "last window:\n"
-            out += table(["VERSION", "REQUESTS", "ERRORS", "ERROR RATE", "P50 MS", "P95 MS", "P99 MS", "DRIFT PSI", "SHADOW TOP-1"], judged.map { name, window in
+            out += table(["VERSION", "REQUESTS", "ERRORS", "CLIENT ERRORS", "ERROR RATE", "P50 MS", "P95 MS", "P99 MS", "DRIFT PSI", "SHADOW TOP-1"], judged.map { name, window in
                 [
-                    name, "\(window["requests"] as? Int ?? 0)", "\(window["errors"] as? Int ?? 0)",
+                    name, "\(window["requests"] as? Int ?? 0)", "\(window["errors"] as? Int ?? 0)", "\(window["client_errors"] as? Int ?? 0)",
                     String(format: "%.4f", window["error_rate"] as? Double ?? 0), ms(window["p50_ms"]), ms(window["p95_ms"]), ms(window["p99_ms"]),
                     ms(window["drift_psi_max"]), ms(window["shadow_top1_agreement"]),
                 ]
             })
+        }
+        if let shadow = rollout["shadow"] as? [String: Any] {
+            out += "shadow: \(shadow["compared"] as? Int ?? 0) compared, top-1 agreement \(String(format: "%.4f", shadow["top1_agreement"] as? Double ?? 0)), "
+                + "largest output difference \(String(format: "%.6g", shadow["max_abs_diff"] as? Double ?? 0)), candidate errors \(shadow["candidate_errors"] as? Int ?? 0)\n"
         }
         let windows = rollout["windows"] as? [[String: String]] ?? []
         for (index, window) in windows.enumerated() {

@@ -63,3 +63,18 @@ extension FileSystemBlobStore {
         return hasher.finalize() == digest
     }
 }
+
+extension FileSystemBlobStore {
+    /// Deletes a stored blob, for `warden gc` once no version references it.
+    /// - Returns: the bytes freed (0 when the blob was not there).
+    /// - Throws: `.ioFailure` when the file cannot be removed.
+    @discardableResult
+    public func remove(_ digest: Digest) throws -> Int64 {
+        let path = path(of: digest)
+        guard let info = POSIXFile.status(path) else { return 0 }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw POSIXFile.ioFailure("remove the blob", path, errno, advice: "check the permissions of the blob folder")
+        }
+        return Int64(info.st_size)
+    }
+}

@@ -27,7 +27,11 @@ extension SQLiteMetadataStore {
             )
             try self.appendEvent(
                 db, .rolloutStarted, model: record.model, version: record.candidate, actor: actor, at: now,
-                detail: ["stable": record.stable.description, "candidate": record.candidate.description, "weight": record.weight, "plan": record.plan]
+                detail: [
+                    "stable": record.stable.description, "candidate": record.candidate.description, "weight": record.weight,
+                    // The plan as an object, not a JSON string inside the JSON.
+                    "plan": (try? JSONSerialization.jsonObject(with: Data(record.plan.utf8))) ?? record.plan,
+                ]
             )
             var stored = record
             stored.startedAt = now
