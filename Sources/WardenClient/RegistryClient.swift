@@ -143,6 +143,18 @@ public struct RegistryClient: Sendable {
         try await json(.POST, "/models/\(Self.encode(model))/versions/\(version)/yank", body: reason.map { ["reason": $0] } ?? [:])
     }
 
+    public func unyank(model: String, version: SemanticVersion) async throws -> Object {
+        try await json(.DELETE, "/models/\(Self.encode(model))/versions/\(version)/yank")
+    }
+
+    /// Changes a model's description and/or replaces its tags (nil leaves each as it is).
+    public func updateModel(_ name: String, description: String?, tags: [String]?) async throws -> Object {
+        var body: Object = [:]
+        if let description { body["description"] = description }
+        if let tags { body["tags"] = tags }
+        return try await json(.PATCH, "/models/\(Self.encode(name))", body: body)
+    }
+
     // MARK: Aliases
 
     public func alias(model: String, _ alias: String) async throws -> Object {

@@ -15,7 +15,7 @@ struct Warden: AsyncParsableCommand {
         // so `warden push DIR --version 2.0.0` with a typo printed Warden's own
         // version and exited 0 without publishing. `warden --version` is handled
         // in `main()` instead, for the root command alone.
-        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self, ServeCommand.self, PushCommand.self, PullCommand.self, ModelsCommand.self, VersionsCommand.self, ShowCommand.self, AliasCommand.self, TokenCommand.self, FsckCommand.self, GCCommand.self, PredictCommand.self, InferCommand.self, RolloutCommand.self, RollbackCommand.self, AuditCommand.self]
+        subcommands: [HashCommand.self, KeygenCommand.self, SignCommand.self, VerifyCommand.self, InspectCommand.self, DiffCommand.self, ServeCommand.self, PushCommand.self, PullCommand.self, ModelsCommand.self, VersionsCommand.self, ShowCommand.self, SearchCommand.self, EditCommand.self, YankCommand.self, AliasCommand.self, TokenCommand.self, FsckCommand.self, GCCommand.self, PredictCommand.self, InferCommand.self, RolloutCommand.self, RollbackCommand.self, AuditCommand.self]
     )
 
     /// Parses and runs, with Warden's exit codes: argument-parser's usage

@@ -183,4 +183,35 @@ import Testing
         #expect(!unserved.stderr.contains("(POST)"), "\(unserved.stderr)")
         #expect(server.stop() == 0)
     }
+
+    @Test("yank, edit (description and tags) and search from the command line")
+    func yankEditSearch() throws {
+        let server = try ServerProcess(data: "\(workspace)/data")
+        #expect(try warden(server, "push", "iris", "--name", "iris", "--version", "1.0.0", "--sign", "alice.key").status == 0)
+        #expect(try warden(server, "push", "other", "--name", "fraud", "--version", "1.0.0", "--sign", "alice.key").status == 0)
+
+        let edited = try warden(server, "edit", "iris", "--description", "Fisher's flowers", "--add-tag", "tabular", "--add-tag", "demo")
+        #expect(edited.status == 0 && edited.stdout.contains("iris: tags [tabular,demo]; description: Fisher's flowers"), "\(edited.stdout)\(edited.stderr)")
+        let untagged = try warden(server, "edit", "iris", "--remove-tag", "demo")
+        #expect(untagged.stdout.contains("tags [tabular]"), "\(untagged.stdout)")
+        let nothing = try warden(server, "edit", "iris")
+        #expect(nothing.status == 2 && nothing.stderr.contains("say what to change"), "\(nothing.stderr)")
+
+        let byDescription = try warden(server, "search", "FLOWERS")
+        #expect(byDescription.status == 0 && byDescription.stdout.contains("iris") && !byDescription.stdout.contains("fraud"), "\(byDescription.stdout)")
+        let byName = try warden(server, "search", "frau")
+        #expect(byName.stdout.contains("fraud") && !byName.stdout.contains("iris "), "\(byName.stdout)")
+        let none = try warden(server, "search", "nothing-like-this")
+        #expect(none.status == 0 && none.stdout.isEmpty && none.stderr.contains("no model's name, description or tags contain"), "\(none.stderr)")
+
+        let yanked = try warden(server, "yank", "iris@1.0.0", "--reason", "bad calibration")
+        #expect(yanked.status == 0 && yanked.stdout.contains("yanked iris@1.0.0: bad calibration"), "\(yanked.stdout)\(yanked.stderr)")
+        #expect(try warden(server, "versions", "iris").stdout.contains("(yanked)"))
+        let notExact = try warden(server, "yank", "iris:production")
+        #expect(notExact.status == 2 && notExact.stderr.contains("yank takes an exact version"), "\(notExact.stderr)")
+        let undone = try warden(server, "yank", "iris@1.0.0", "--undo")
+        let after = try warden(server, "versions", "iris")
+        #expect(undone.status == 0 && !after.stdout.contains("(yanked)"), "\(undone.stderr)")
+        #expect(server.stop() == 0)
+    }
 }
