@@ -159,6 +159,9 @@ let package = Package(
                 "WardenCore",
                 "WardenIntegrity",
                 "WardenONNX",
+                // The publish pipeline (Publisher) describes a model folder and assesses changes
+                // as the registry does, so it refuses what the registry would before uploading.
+                "WardenModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -228,6 +231,7 @@ let package = Package(
             name: "WardenServerTests",
             dependencies: [
                 "WardenServer", "WardenServing", "WardenSandbox", "WardenONNX", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
+                "WardenClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

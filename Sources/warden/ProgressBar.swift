@@ -7,15 +7,16 @@ final class ProgressBar: @unchecked Sendable {
     // Mutable state is touched only on `queue`.
     static let threshold: Int64 = 256 << 20
 
-    let progress = HashProgress()
+    let progress: HashProgress
     private let label: String
     private let queue = DispatchQueue(label: "warden.progress")
     private var timer: (any DispatchSourceTimer)?
     private var drawn = false
     private let started = Date()
 
-    init(label: String) {
+    init(label: String, progress: HashProgress = HashProgress()) {
         self.label = label
+        self.progress = progress
     }
 
     /// Starts redrawing every 100 ms when stderr is a terminal.

@@ -4,6 +4,7 @@ import WardenClient
 import WardenCore
 import WardenIntegrity
 import WardenModel
+import Synchronization
 
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,8 +20,6 @@ struct PushCommand: AsyncParsableCommand {
             """
     )
 
-    enum Bump: String, ExpressibleByArgument, CaseIterable { case auto, major, minor, patch }
-
     @Argument(help: "The model directory.")
     var path: String
 
@@ -31,7 +30,7 @@ struct PushCommand: AsyncParsableCommand {
     var version: String?
 
     @Option(name: .long, help: "Bump the latest release instead: auto, major, minor or patch.")
-    var bump: Bump?
+    var bump: Publisher.Bump?
 
     @Option(name: .long, help: ArgumentHelp("Sign with this private key before pushing.", valueName: "key"))
     var sign: String?
@@ -52,115 +51,70 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingAsync(json: json) {
-            let client = options.client
-            let root = URL(fileURLWithPath: path).standardizedFileURL.path
-            // What the server will check, checked here first: a folder it would refuse uploads nothing.
-            _ = try ModelDescription(contentsOf: path)  // the path as the user wrote it, for the message
-            let signaturePath = signature ?? Self.defaultSignature(for: root)
-            if sign == nil, let signaturePath, !json {
-                FileHandle.standardError.write(Data("signature: \(signaturePath)\n".utf8))
-            }
-            let manifest = try withProgress("hashing") { progress in
-                try ModelHasher().manifest(of: root, alsoIgnoring: [(root as NSString).appendingPathComponent("model.sig")], progress: progress)
-            }
-            var bundle: [UInt8]?
-            if let sign {
-                bundle = try Signer(key: SigningKey(contentsOf: sign)).sign(manifest, modelName: URL(fileURLWithPath: root).lastPathComponent).json()
-            } else if let signaturePath {
-                bundle = try SignatureBundle(contentsOf: signaturePath).json()
-            }
-
-            let target = try await resolveVersion(client, root: root)
-            var sizes: [String: Int64] = [:]
-            for resource in manifest.resources {
-                let attributes = try FileManager.default.attributesOfItem(atPath: (root as NSString).appendingPathComponent(resource.path))
-                sizes[resource.path] = (attributes[.size] as? NSNumber)?.int64Value ?? 0
-            }
-            var missing: [Manifest.Resource] = []
-            for resource in manifest.resources where try await !client.hasBlob(resource.digest) {
-                missing.append(resource)
-            }
-            let bytes = missing.reduce(Int64(0)) { $0 + (sizes[$1.path] ?? 0) }
-            let bar = ProgressBar(label: "uploading")
-            bar.progress.start(totalBytes: bytes)
-            bar.start()
-            let started = Date()
-            do {
-                for resource in missing {
-                    let progress = bar.progress
-                    try await client.uploadBlob(resource.digest, from: (root as NSString).appendingPathComponent(resource.path), size: sizes[resource.path] ?? 0) { progress.add($0) }
-                }
-            } catch {
-                bar.stop()
-                throw error
-            }
-            bar.stop()
-            let seconds = Date().timeIntervalSince(started)
-            if standardErrorIsTerminal(), !json {
-                FileHandle.standardError.write(Data("publishing: the registry verifies the signature and re-hashes \(byteSize(sizes.values.reduce(0, +)))…\n".utf8))
-            }
-            let result = try await client.publish(
-                model: name, version: target,
-                files: manifest.resources.map { ($0.path, $0.digest, sizes[$0.path] ?? 0) },
-                bundle: bundle
+            let signing: Publisher.Signing = sign.map { .key($0) } ?? signature.map { .bundle($0) } ?? .discover
+            let choice: Publisher.VersionChoice = try version.map { .exact(try SemanticVersion(parsing: $0)) } ?? .bump(bump ?? .auto)
+            let display = PublishDisplay(quiet: json)
+            defer { display.finish() }
+            let result = try await Publisher(client: options.client).publish(
+                Publisher.Request(model: name, path: path, version: choice, signing: signing),
+                events: display.show
             )
+            display.finish()
             if json {
-                var object = result
-                object["uploaded_blobs"] = missing.count
-                object["uploaded_bytes"] = bytes
+                var object = result.response
+                object["uploaded_blobs"] = result.uploadedBlobs
+                object["uploaded_bytes"] = result.uploadedBytes
                 printJSON(object)
             } else {
-                let created = result["created"] as? Bool ?? true
-                print("\(created ? "published" : "already published") \(name)@\(target) \(result["manifest_digest"] as? String ?? "")")
-                print(String(format: "uploaded %d of %d blob(s), %@ in %.2f s", missing.count, manifest.resources.count, byteSize(bytes), seconds))
-                if let required = result["required_bump"] as? String, let baseline = result["baseline"] as? String {
+                print("\(result.created ? "published" : "already published") \(name)@\(result.version) \(result.manifestDigest)")
+                print(String(format: "uploaded %d of %d blob(s), %@ in %.2f s", result.uploadedBlobs, result.totalBlobs, byteSize(result.uploadedBytes), result.uploadSeconds))
+                if let required = result.requiredBump, let baseline = result.baseline {
                     print("change from \(baseline): \(required)")
                 }
-                if let signers = result["signers"] as? [String], !signers.isEmpty { print("signed by \(signers.joined(separator: ", "))") }
+                if !result.signers.isEmpty { print("signed by \(result.signers.joined(separator: ", "))") }
             }
-        }
-    }
-
-    /// `model.sig` inside the model directory, when there is one. Never the one beside the
-    /// directory, where `warden sign` writes by default: that one may belong to another model
-    /// in the same parent folder, so the user names it with --signature.
-    static func defaultSignature(for root: String) -> String? {
-        let inside = (root as NSString).appendingPathComponent("model.sig")
-        return FileManager.default.fileExists(atPath: inside) ? inside : nil
-    }
-
-    func resolveVersion(_ client: RegistryClient, root: String) async throws -> SemanticVersion {
-        if let version { return try SemanticVersion(parsing: version) }
-        let versions = try await Self.existingVersions(client, name)
-        guard let latest = versions.filter({ !$0.isPrerelease }).max() else {
-            // A first version: 0.1.0 for --bump, as Cargo starts.
-            return SemanticVersion(major: 0, minor: 1, patch: 0)
-        }
-        let level: ChangeLevel
-        switch bump ?? .auto {
-        case .major: level = .major
-        case .minor: level = .minor
-        case .patch: level = .patch
-        case .auto:
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-push-\(UUID().uuidString)").path
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let record = try await client.resolve(ModelReference(name: name, selector: .version(latest)))
-            for file in record["files"] as? [[String: Any]] ?? [] {
-                guard let path = file["path"] as? String else { continue }
-                _ = try await client.download(model: name, version: latest, path: path, to: (directory as NSString).appendingPathComponent(path))
-            }
-            let change = ChangeAssessment(from: try ModelDescription(contentsOf: directory).withFileDigests(), to: try ModelDescription(contentsOf: root).withFileDigests())
-            level = max(change.required, .patch)
-            FileHandle.standardError.write(Data("change from \(latest): \(change.required)\(change.reasons.isEmpty ? "" : " (" + change.reasons.prefix(3).joined(separator: "; ") + ")")\n".utf8))
-        }
-        return SemverRule.suggestion(after: latest, for: level)
-    }
-
-    static func existingVersions(_ client: RegistryClient, _ name: String) async throws -> [SemanticVersion] {
-        do {
-            return try await client.versions(of: name).compactMap { ($0["version"] as? String).flatMap(SemanticVersion.init) }
-        } catch let error as WardenError where error.code == .notFound {
-            return []
         }
     }
 }
+
+/// What `warden push` shows on stderr as the publish advances: which signature it used,
+/// progress bars for hashing and uploading (on a terminal), and what it waits for after.
+final class PublishDisplay: Sendable {
+    private let quiet: Bool
+    private let bar = Mutex<ProgressBar?>(nil)
+
+    init(quiet: Bool) {
+        self.quiet = quiet
+    }
+
+    @Sendable func show(_ event: Publisher.Event) {
+        switch event {
+        case .signature(let path):
+            if !quiet { FileHandle.standardError.write(Data("signature: \(path)\n".utf8)) }
+        case .hashing(let progress):
+            replaceBar(ProgressBar(label: "hashing", progress: progress))
+        case .change(let latest, let required, let reasons):
+            FileHandle.standardError.write(Data("change from \(latest): \(required)\(reasons.isEmpty ? "" : " (" + reasons.prefix(3).joined(separator: "; ") + ")")\n".utf8))
+        case .uploading(_, _, let progress):
+            replaceBar(ProgressBar(label: "uploading", progress: progress))
+        case .publishing(let total):
+            replaceBar(nil)
+            if standardErrorIsTerminal(), !quiet {
+                FileHandle.standardError.write(Data("publishing: the registry verifies the signature and re-hashes \(byteSize(total))…\n".utf8))
+            }
+        }
+    }
+
+    func finish() { replaceBar(nil) }
+
+    private func replaceBar(_ next: ProgressBar?) {
+        let previous = bar.withLock { current in
+            defer { current = next }
+            return current
+        }
+        previous?.stop()
+        next?.start()
+    }
+}
+
+extension Publisher.Bump: ExpressibleByArgument {}
