@@ -81,7 +81,7 @@ public struct WardenServer: Sendable {
             ),
             logger: logger
         )
-        try await bootstrapAdminToken(metadata, path: data.adminToken, logger: logger)
+        try await bootstrapAdminToken(registry, path: data.adminToken, logger: logger)
 
         let prometheus = PrometheusCollectorRegistry()
         let metrics = ServingMetrics(factory: PrometheusMetricsFactory(registry: prometheus))
@@ -106,7 +106,7 @@ public struct WardenServer: Sendable {
             source = RepositoryModelSource(
                 root: repository, mode: configuration.modelControlMode, server: server, loader: loader, scratch: checkouts,
                 pollInterval: .seconds(configuration.repositoryPollSeconds), startupModels: configuration.loadModels,
-                metadata: metadata, logger: logger
+                registry: registry, logger: logger
             )
         } else {
             source = RegistryModelSource(
@@ -120,8 +120,8 @@ public struct WardenServer: Sendable {
     }
 
     /// On first start (no tokens yet), creates an admin token and writes it to `DATA/admin.token` (mode 0600).
-    static func bootstrapAdminToken(_ metadata: any MetadataStore, path: String, logger: Logger) async throws {
-        guard try await metadata.tokens().isEmpty else { return }
+    static func bootstrapAdminToken(_ registry: Registry, path: String, logger: Logger) async throws {
+        guard try await registry.tokens().isEmpty else { return }
         let secret = TokenSecret.generate()
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
@@ -133,7 +133,7 @@ public struct WardenServer: Sendable {
         fsync(fd)
         close(fd)
         guard written == line.count else { throw WardenError(.ioFailure, "cannot write the admin token to '\(path)'") }
-        _ = try await metadata.createToken(name: "admin", role: .admin, secretHash: TokenSecret.hash(secret), actor: "bootstrap")
+        _ = try await registry.createToken(name: "admin", role: .admin, secretHash: TokenSecret.hash(secret), actor: "bootstrap")
         logger.notice("created the first admin token in \(path) (mode 0600); use it with WARDEN_TOKEN=$(cat \(path))")
     }
 
@@ -144,11 +144,10 @@ public struct WardenServer: Sendable {
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: ErrorMiddleware())
 
-        let metadata = registry.metadata
         router.on(.getHealth) { _, _ in JSONBody.response(["status": "ok"]) }
         router.on(.getReadiness) { _, context in
             do {
-                _ = try await metadata.latestEventSequence()
+                _ = try await registry.latestEventSequence()
             } catch {
                 context.logger.error("not ready: the metadata store does not answer", metadata: ["error": "\(error)"])
                 return ErrorResponse.response(for: WardenError(.unavailable, "the metadata store does not answer: \(error)", cause: error))
@@ -162,7 +161,7 @@ public struct WardenServer: Sendable {
         }
 
         // Paths in the table are absolute, so the authenticated group adds no prefix, only the middleware.
-        let api = router.group().add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: configuration.allowAnonymousRead))
+        let api = router.group().add(middleware: AuthMiddleware(registry: registry, allowAnonymousRead: configuration.allowAnonymousRead))
         api.on(.getAPIInfo) { _, _ in JSONBody.response(["name": "warden", "api": "v1"]) }
         ModelsController(registry: registry).addRoutes(to: api)
         VersionsController(registry: registry).addRoutes(to: api)
@@ -174,7 +173,7 @@ public struct WardenServer: Sendable {
 
         InferenceController(
             serving: serving, maximumRequestSize: configuration.maximumRequestSize,
-            metadata: metadata, allowAnonymousRead: configuration.allowAnonymousRead
+            registry: registry, allowAnonymousRead: configuration.allowAnonymousRead
         ).addRoutes(to: router)
         let serving = serving
         let prometheus = prometheus

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import WardenCore
 import WardenIntegrity
-import WardenRegistry
+@testable import WardenRegistry  // checks the stores behind the registry's door
 
 /// The publish flow on real stores: a real SQLite file, a real blob folder,
 /// real skl2onnx models, real signatures.

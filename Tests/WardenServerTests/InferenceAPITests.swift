@@ -204,7 +204,8 @@ struct InferenceAPITests {
             // The refusal is an event, and so an entry of the audit log.
             let events = String(buffer: try await client.send(uri: "/api/v1/events", method: .get, headers: harness.headers(harness.adminToken)).body)
             #expect(events.contains("model.load_refused"))
-            let audited = try await harness.server.registry.metadata.auditEntriesText()
+            // Read from the data folder, as warden audit does: the registry's store is its own.
+            let audited = try await SQLiteMetadataStore(path: harness.directory.file("data/warden.db")).auditEntries().map(\.entry)
             #expect(audited.contains { $0.contains(#""action":"model.load_refused""#) && $0.contains("not signed") })
         }
     }
@@ -288,14 +289,6 @@ struct ServingPolicyTests {
         #expect(try ServerConfiguration.load(file: caps).sandboxCaps == SandboxLimits(fuel: 5000, maxMemoryPages: 32, timeoutMilliseconds: 250))
         let badCaps = try directory.write("bad-caps.yaml", "wasm_max_memory_pages: 0\n")
         expectWardenError(.invalidArgument, containing: "wasm_max_memory_pages: must be from 1 to 65536") { _ = try ServerConfiguration.load(file: badCaps) }
-    }
-}
-
-extension MetadataStore {
-    /// The audit entries' texts, when the store keeps an audit log.
-    func auditEntriesText() async throws -> [String] {
-        guard let sqlite = self as? SQLiteMetadataStore else { return [] }
-        return try await sqlite.auditEntries().map(\.entry)
     }
 }
 

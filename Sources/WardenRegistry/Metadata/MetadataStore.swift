@@ -86,4 +86,6 @@ public protocol MetadataStore: Sendable {
     func events(after sequence: Int64, limit: Int) async throws -> [RegistryEvent]
     /// The highest sequence so far, 0 when there are none.
     func latestEventSequence() async throws -> Int64
+    /// Signalled after every committed change, so followers of the events table wake at once.
+    var changeSignal: ChangeSignal { get }
 }

@@ -19,8 +19,12 @@ import WardenONNX
 /// let result = try await registry.publish(PublishRequest(model: "fraud", version: v, files: files, bundle: json), actor: "ci")
 /// ```
 public final class Registry: Sendable {
-    public let metadata: any MetadataStore
-    public let blobs: any BlobStore
+    /// The stores stay inside the module: every change goes through a method of the registry
+    /// (Registry+Models, +Versions, +Aliases, +Tokens, +Rollouts, +Blobs, +Changes), which
+    /// writes the record, its event and its audit entry together. Tests/ModuleBoundary checks
+    /// that no other module reaches them.
+    let metadata: any MetadataStore
+    let blobs: any BlobStore
     public let configuration: RegistryConfiguration
     private let logger: Logger
     private let locks = KeyedLock()

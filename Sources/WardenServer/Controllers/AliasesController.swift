@@ -18,17 +18,17 @@ struct AliasesController {
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let name = try context.modelName()
-        guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
-        return JSONBody.response(["model": name, "aliases": try await registry.metadata.aliases(of: name).map(\.jsonObject)])
+        guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
+        return JSONBody.response(["model": name, "aliases": try await registry.aliases(of: name).map(\.jsonObject)])
     }
 
     @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let name = try context.modelName()
         let alias = try context.aliasName()
-        guard let record = try await registry.metadata.alias(model: name, alias) else {
+        guard let record = try await registry.alias(model: name, alias) else {
             // The alias is not the problem when the model itself is missing (a typo in its name).
-            guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
+            guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
             throw WardenError(.notFound, "\(name) has no alias '\(alias)'; set it with PUT …/aliases/\(alias) or warden alias set \(name) \(alias) VERSION")
         }
         return JSONBody.response(record.jsonObject)
@@ -40,7 +40,7 @@ struct AliasesController {
         let alias = try context.aliasName()
         let body = try await JSONBody.read(request, context: context)
         let version = try SemanticVersion(parsing: try body.field("version").string())
-        let move = try await registry.metadata.setAlias(model: name, alias: alias, version: version, actor: context.actor)
+        let move = try await registry.moveAlias(model: name, alias: alias, to: version, actor: context.actor)
         return JSONBody.response(move.jsonObject)
     }
 
@@ -48,7 +48,7 @@ struct AliasesController {
         try context.require(.deployer)
         let name = try context.modelName()
         let alias = try context.aliasName()
-        guard let move = try await registry.metadata.deleteAlias(model: name, alias: alias, actor: context.actor) else {
+        guard let move = try await registry.removeAlias(model: name, alias: alias, actor: context.actor) else {
             throw WardenError(.notFound, "\(name) has no alias '\(alias)'")
         }
         return JSONBody.response(move.jsonObject)
@@ -58,8 +58,8 @@ struct AliasesController {
         try context.require(.reader)
         let name = try context.modelName()
         let alias = context.parameters.get("alias") == nil ? nil : try context.aliasName()
-        guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
-        let moves = try await registry.metadata.aliasHistory(model: name, alias: alias)
+        guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
+        let moves = try await registry.aliasHistory(model: name, alias: alias)
         return JSONBody.response(["model": name, "history": moves.map(\.jsonObject)])
     }
 }

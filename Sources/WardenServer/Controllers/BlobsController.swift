@@ -26,17 +26,17 @@ struct BlobsController {
     @Sendable func head(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let digest = try digest(context)
-        guard try registry.blobs.size(of: digest) != nil else { return Response(status: .notFound) }
-        return try BlobResponse.make(registry.blobs, digest, request: request, includeBody: false)
+        guard try registry.blobSize(of: digest) != nil else { return Response(status: .notFound) }
+        return try BlobResponse.make(registry, digest, request: request, includeBody: false)
     }
 
     @Sendable func get(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let digest = try digest(context)
-        guard try registry.blobs.size(of: digest) != nil else {
+        guard try registry.blobSize(of: digest) != nil else {
             throw WardenError(.notFound, "blob \(digest) is not stored here")
         }
-        return try BlobResponse.make(registry.blobs, digest, request: request)
+        return try BlobResponse.make(registry, digest, request: request)
     }
 
     @Sendable func put(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -51,7 +51,7 @@ struct BlobsController {
         if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
             throw WardenError(.payloadTooLarge, "the blob is \(length) bytes, over this server's limit of \(limit); raise it with warden serve --max-blob-size")
         }
-        if let size = try registry.blobs.size(of: digest) {
+        if let size = try registry.blobSize(of: digest) {
             // Already stored: answer at once, without reading the body. A declared length other
             // than the stored one cannot hash to this digest (an empty body sent by mistake, say).
             if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != size {
@@ -59,7 +59,7 @@ struct BlobsController {
             }
             return JSONBody.response(["digest": digest.description, "size": size, "created": false])
         }
-        let upload = try registry.blobs.beginUpload(maximumSize: limit)
+        let upload = try registry.beginBlobUpload(maximumSize: limit)
         do {
             for try await buffer in request.body {
                 try buffer.withUnsafeReadableBytes { try upload.append($0) }

@@ -18,11 +18,11 @@ struct EventsController {
         let since = Int64(try request.integer("since", default: 0, range: 0...Int.max))
         let limit = try request.integer("limit", default: 100, range: 1...1000)
         let wait = try request.integer("wait", default: 0, range: 0...60)
-        var events = try await registry.metadata.events(after: since, limit: limit)
+        var events = try await registry.events(after: since, limit: limit)
         let deadline = ContinuousClock.now + .seconds(wait)
         while events.isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
-            events = try await registry.metadata.events(after: since, limit: limit)
+            events = try await registry.events(after: since, limit: limit)
         }
         let next = events.last?.sequence ?? since
         return JSONBody.response(["events": events.map(\.jsonObject), "next": next])

@@ -18,7 +18,7 @@ struct ModelsController {
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let limit = try request.integer("limit", default: 100, range: 1...1000)
-        let page = try await registry.metadata.listModels(prefix: request.query("prefix"), tag: request.query("tag"), limit: limit, cursor: request.query("cursor"))
+        let page = try await registry.listModels(prefix: request.query("prefix"), tag: request.query("tag"), limit: limit, cursor: request.query("cursor"))
         return JSONBody.response(["models": page.items.map(\.jsonObject), "next_cursor": page.nextCursor.orNull])
     }
 
@@ -29,20 +29,20 @@ struct ModelsController {
         try ModelReference.validateName(name)
         let description = try body.optionalField("description")?.string() ?? ""
         let tags = try Self.tags(body)
-        let model = try await registry.metadata.createModel(name: name, description: description, tags: tags, actor: context.actor)
+        let model = try await registry.createModel(name: name, description: description, tags: tags, actor: context.actor)
         return JSONBody.response(model.jsonObject, status: .created)
     }
 
     @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let name = try context.modelName()
-        guard let model = try await registry.metadata.model(named: name) else { throw Self.noModel(name) }
+        guard let model = try await registry.model(named: name) else { throw Self.noModel(name) }
         var object = model.jsonObject
-        let versions = try await registry.metadata.versions(of: name)
+        let versions = try await registry.versions(of: name)
         object["version_count"] = versions.count
         let latest = versions.last(where: { !$0.yanked && !$0.version.isPrerelease }) ?? versions.last(where: { !$0.yanked })
         object["latest"] = (latest?.version.description).orNull
-        object["aliases"] = try await registry.metadata.aliases(of: name).map(\.jsonObject)
+        object["aliases"] = try await registry.aliases(of: name).map(\.jsonObject)
         return JSONBody.response(object)
     }
 
@@ -52,13 +52,13 @@ struct ModelsController {
         let body = try await JSONBody.read(request, context: context)
         let description = try body.optionalField("description")?.string()
         let tags = try body.optionalField("tags") == nil ? nil : try Self.tags(body)
-        let model = try await registry.metadata.updateModel(name: name, description: description, tags: tags, actor: context.actor)
+        let model = try await registry.updateModel(name: name, description: description, tags: tags, actor: context.actor)
         return JSONBody.response(model.jsonObject)
     }
 
     @Sendable func delete(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.admin)
-        try await registry.metadata.deleteModel(name: try context.modelName(), actor: context.actor)
+        try await registry.deleteModel(name: try context.modelName(), actor: context.actor)
         return Response(status: .noContent)
     }
 

@@ -71,7 +71,7 @@ struct RolloutsController {
     @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let name = try context.modelName()
-        guard let record = try await registry.metadata.rollout(model: name) else {
+        guard let record = try await registry.rollout(model: name) else {
             throw WardenError(.notFound, "\(name) has never had a rollout; start one with warden rollout start \(name) --to VERSION")
         }
         return JSONBody.response(try await describe(record))

@@ -14,7 +14,7 @@ struct TokensController {
 
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.admin)
-        return JSONBody.response(["tokens": try await registry.metadata.tokens().map(\.jsonObject)])
+        return JSONBody.response(["tokens": try await registry.tokens().map(\.jsonObject)])
     }
 
     @Sendable func create(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -29,7 +29,7 @@ struct TokensController {
         let name = try body.optionalField("name")?.string() ?? "\(role)-token"
         guard (1...100).contains(name.unicodeScalars.count) else { throw WardenError(.invalidArgument, "name must be 1 to 100 characters") }
         let secret = TokenSecret.generate()
-        let record = try await registry.metadata.createToken(name: name, role: role, secretHash: TokenSecret.hash(secret), actor: context.actor)
+        let record = try await registry.createToken(name: name, role: role, secretHash: TokenSecret.hash(secret), actor: context.actor)
         var object = record.jsonObject
         object["token"] = secret
         return JSONBody.response(object, status: .created)
@@ -40,6 +40,6 @@ struct TokensController {
         guard let id = Int64(try context.pathParameter("id")) else {
             throw WardenError(.invalidArgument, "the token id must be a number (see GET /api/v1/tokens)")
         }
-        return JSONBody.response(try await registry.metadata.revokeToken(id: id, actor: context.actor).jsonObject)
+        return JSONBody.response(try await registry.revokeToken(id: id, actor: context.actor).jsonObject)
     }
 }

@@ -24,8 +24,8 @@ struct VersionsController {
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let name = try context.modelName()
-        guard try await registry.metadata.model(named: name) != nil else { throw ModelsController.noModel(name) }
-        let versions = try await registry.metadata.versions(of: name)
+        guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
+        let versions = try await registry.versions(of: name)
         return JSONBody.response(["model": name, "versions": versions.map(\.summaryJSON)])
     }
 
@@ -81,13 +81,13 @@ struct VersionsController {
         try context.require(.deployer)
         let reason: String? =
             if request.headers[.contentLength].map({ $0 != "0" }) ?? false { try await JSONBody.read(request, context: context).optionalField("reason")?.string() } else { nil }
-        let record = try await registry.metadata.setYanked(model: try context.modelName(), version: try context.version(), yanked: true, reason: reason, actor: context.actor)
+        let record = try await registry.setYanked(model: try context.modelName(), version: try context.version(), yanked: true, reason: reason, actor: context.actor)
         return JSONBody.response(record.summaryJSON)
     }
 
     @Sendable func unyank(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.deployer)
-        let record = try await registry.metadata.setYanked(model: try context.modelName(), version: try context.version(), yanked: false, reason: nil, actor: context.actor)
+        let record = try await registry.setYanked(model: try context.modelName(), version: try context.version(), yanked: false, reason: nil, actor: context.actor)
         return JSONBody.response(record.summaryJSON)
     }
 
@@ -96,10 +96,10 @@ struct VersionsController {
         let record = try await record(context)
         var parent: Any = NSNull()
         if let name = record.lineage.parentName, let version = record.lineage.parentVersion {
-            let stored = try await registry.metadata.version(of: name, version)
+            let stored = try await registry.version(of: name, version)
             parent = ["model": name, "version": version.description, "registered": stored != nil] as [String: Any]
         }
-        let children = try await registry.metadata.children(of: record.model, record.version)
+        let children = try await registry.children(of: record.model, record.version)
         return JSONBody.response([
             "model": record.model, "version": record.version.description,
             "lineage": record.lineage.jsonObject, "parent": parent,
@@ -113,7 +113,7 @@ struct VersionsController {
             throw WardenError(.invalidArgument, "pass the dataset digest: GET /api/v1/lineage?dataset=sha256:…")
         }
         let dataset = try Digest(parsing: text)
-        let versions = try await registry.metadata.versions(trainedOn: dataset)
+        let versions = try await registry.versions(trainedOn: dataset)
         return JSONBody.response(["dataset": dataset.description, "versions": versions.map(\.summaryJSON)])
     }
 
@@ -124,14 +124,14 @@ struct VersionsController {
         guard let entry = record.files.first(where: { $0.path == path }) else {
             throw WardenError(.notFound, "\(record.model)@\(record.version) has no file '\(path)'; its files are listed by GET …/versions/\(record.version)")
         }
-        return try BlobResponse.make(registry.blobs, entry.digest, request: request)
+        return try BlobResponse.make(registry, entry.digest, request: request)
     }
 
     private func record(_ context: WardenRequestContext) async throws -> VersionRecord {
         let name = try context.modelName()
         let version = try context.version()
-        guard let record = try await registry.metadata.version(of: name, version) else {
-            if try await registry.metadata.model(named: name) == nil { throw ModelsController.noModel(name) }
+        guard let record = try await registry.version(of: name, version) else {
+            if try await registry.model(named: name) == nil { throw ModelsController.noModel(name) }
             throw WardenError(.notFound, "\(name)@\(version) does not exist; list versions with GET /api/v1/models/\(name)/versions")
         }
         return record

@@ -20,7 +20,7 @@ extension HTTPField.Name {
 struct InferenceController {
     let serving: Serving
     let maximumRequestSize: Int
-    let metadata: any MetadataStore
+    let registry: Registry
     let allowAnonymousRead: Bool
 
     func addRoutes(to router: Router<WardenRequestContext>) {
@@ -53,7 +53,7 @@ struct InferenceController {
             v2.on(versioned ? .v2ModelVersionInfer : .v2ModelInfer) { request, context in try await infer(request, context, versioned: versioned) }
         }
 
-        let repository = v2.add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: allowAnonymousRead))
+        let repository = v2.add(middleware: AuthMiddleware(registry: registry, allowAnonymousRead: allowAnonymousRead))
         repository.on(.v2RepositoryIndex) { request, _ in
             var onlyReady = false
             let buffer = try await request.body.collect(upTo: 1 << 16)
@@ -83,7 +83,7 @@ struct InferenceController {
     /// A registry model that is not served because no production alias names a version gets
     /// an error that says so and how to serve it; anything else keeps `error`.
     private func explainUnserved(_ model: String, _ error: WardenError) async -> WardenError {
-        guard (try? await metadata.model(named: model)) != nil, (try? await metadata.alias(model: model, "production")) == nil else { return error }
+        guard (try? await registry.model(named: model)) != nil, (try? await registry.alias(model: model, "production")) == nil else { return error }
         return WardenError(
             .notFound,
             "\(model) is in the registry but is not served: a registry model is served at the version its production alias names, and \(model) has none; set it with warden alias set \(model) production VERSION"

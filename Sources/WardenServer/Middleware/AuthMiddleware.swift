@@ -10,7 +10,7 @@ import WardenRegistry
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = WardenRequestContext
 
-    let metadata: any MetadataStore
+    let registry: Registry
     let allowAnonymousRead: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -24,7 +24,7 @@ struct AuthMiddleware: RouterMiddleware {
                 throw WardenError(.unauthenticated, "the Authorization header must be 'Bearer TOKEN'")
             }
             let secret = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-            guard let record = try await metadata.token(secretHash: TokenSecret.hash(secret)) else {
+            guard let record = try await registry.token(secretHash: TokenSecret.hash(secret)) else {
                 throw WardenError(.unauthenticated, "the token is not known to this server; check WARDEN_TOKEN or --token")
             }
             guard !record.isRevoked else {

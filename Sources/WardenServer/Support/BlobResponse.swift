@@ -9,8 +9,8 @@ import WardenRegistry
 enum BlobResponse {
     static let chunkSize = 1 << 20
 
-    static func make(_ blobs: any BlobStore, _ digest: Digest, request: Request, includeBody: Bool = true) throws -> Response {
-        let reader = try blobs.open(digest)
+    static func make(_ registry: Registry, _ digest: Digest, request: Request, includeBody: Bool = true) throws -> Response {
+        let reader = try registry.openBlob(digest)
         let size = reader.size
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"

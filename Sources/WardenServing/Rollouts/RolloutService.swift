@@ -68,7 +68,7 @@ public actor RolloutService {
     /// Restores the stored rollouts, then judges windows every tick until cancelled.
     public func run() async {
         do {
-            for record in try await registry.metadata.activeRollouts() {
+            for record in try await registry.activeRollouts() {
                 let spec = try RolloutSpec.parse(record.plan)
                 let snapshot = (try? JSONDecoder().decode(RolloutController<ContinuousClock.Instant>.Snapshot.self, from: Data(record.state.utf8)))
                     ?? .init(phase: .progressing(step: 0), failedWindows: 0, verdicts: [])
@@ -94,7 +94,7 @@ public actor RolloutService {
     /// - Parameter spec: builds the spec from the stable version.
     /// - Throws: `.notFound` without a production alias, `.conflict` while another rollout runs, plan errors.
     public func start(model: String, spec build: (String) throws -> RolloutSpec, actor: String) async throws -> RolloutRecord {
-        guard let production = try await registry.metadata.alias(model: model, "production") else {
+        guard let production = try await registry.alias(model: model, "production") else {
             throw WardenError(.notFound, "\(model) has no production alias; a rollout moves traffic from production to the candidate, so set it first")
         }
         let spec = try build(production.version.description)
@@ -102,7 +102,7 @@ public actor RolloutService {
             throw WardenError(.invalidArgument, "the candidate '\(spec.plan.candidate)' is not a version such as 1.2.0")
         }
         let controller = RolloutController(plan: spec.plan, now: clock.now)
-        let record = try await registry.metadata.startRollout(RolloutRecord(
+        let record = try await registry.startRollout(RolloutRecord(
             model: model, stable: production.version, candidate: candidate, plan: spec.json(), state: Self.json(controller.snapshot),
             phase: "progressing", weight: controller.candidateWeight, startedAt: Date(), startedBy: actor, updatedAt: Date()
         ), actor: actor)
@@ -198,7 +198,7 @@ public actor RolloutService {
             case .setCandidateWeight(let weight): route(model, entry.spec, weight: weight)
             case .moveProduction(let version):
                 if let target = SemanticVersion(version) {
-                    _ = try await registry.metadata.setAlias(model: model, alias: "production", version: target, actor: actor)
+                    _ = try await registry.moveAlias(model: model, alias: "production", to: target, actor: actor)
                 }
             case .markCandidateFailed(let reason): failure = reason
             case .record(let message): messages.append(message)
@@ -216,7 +216,7 @@ public actor RolloutService {
         var detail = ["message": messages.joined(separator: "; ")]
         if let failure { detail["candidate_failed"] = failure }
         if let verdict = controller.verdicts.last { detail["last_window"] = "\(verdict)" }
-        let record = try await registry.metadata.updateRollout(
+        let record = try await registry.updateRollout(
             model: model, phase: phase, weight: controller.candidateWeight, state: Self.json(controller.snapshot), event: event, detail: detail, actor: actor
         )
         if controller.phase.isFinished {

@@ -21,8 +21,8 @@ public struct ServingPolicy: Sendable, Hashable {
 }
 
 /// Serves registry models at the versions their policy names, and follows the
-/// registry's events so an alias move hot-swaps the served version (polled
-/// every `pollInterval`, 100 ms by default, well inside the 1 s the issue allows).
+/// registry's change stream (`Registry.changes(after:)`) so an alias move hot-swaps the
+/// served version as soon as it commits.
 public final class RegistryModelSource: ModelSource {
     public let registry: Registry
     public let server: ModelServer
@@ -60,10 +60,10 @@ public final class RegistryModelSource: ModelSource {
     public func run() async {
         var sequence: Int64 = 0
         do {
-            sequence = try await registry.metadata.latestEventSequence()
+            sequence = try await registry.latestEventSequence()
             var cursor: String?
             repeat {
-                let page = try await registry.metadata.listModels(prefix: nil, tag: nil, limit: 500, cursor: cursor)
+                let page = try await registry.listModels(prefix: nil, tag: nil, limit: 500, cursor: cursor)
                 for model in page.items { await syncLogging(model.name) }
                 cursor = page.nextCursor
             } while cursor != nil
@@ -71,24 +71,23 @@ public final class RegistryModelSource: ModelSource {
             logger.error("cannot list the registry's models to serve them: \(error)")
         }
         ready.set()
+        // Follow the registry's change stream: a commit wakes it at once; `pollInterval` is only
+        // how often it re-reads the events table without being woken.
         while !Task.isCancelled {
-            try? await Task.sleep(for: pollInterval)
             do {
-                let events = try await registry.metadata.events(after: sequence, limit: 500)
-                var touched: [String: Int64] = [:]
-                for event in events {
+                for try await event in registry.changes(after: sequence, recheck: pollInterval) {
                     sequence = event.sequence
                     guard let model = event.model else { continue }
                     switch event.kind {
-                    case .aliasSet, .aliasDeleted, .versionCreated, .versionYanked, .versionUnyanked: touched[model] = event.sequence
+                    case .aliasSet, .aliasDeleted, .versionCreated, .versionYanked, .versionUnyanked: await syncLogging(model, event: event.sequence)
                     default: break
                     }
                 }
-                for (model, newest) in touched.sorted(by: { $0.value < $1.value }) { await syncLogging(model, event: newest) }
             } catch is CancellationError {
                 return
             } catch {
                 logger.warning("cannot read the registry's events: \(error)")
+                try? await Task.sleep(for: pollInterval)
             }
         }
     }
@@ -99,7 +98,7 @@ public final class RegistryModelSource: ModelSource {
     }
 
     public func unload(model: String) async throws {
-        let sequence = try await registry.metadata.latestEventSequence()
+        let sequence = try await registry.latestEventSequence()
         unloadedAt.withLock { $0[model] = sequence }
         server.unload(model: model, reason: "unloaded through the repository API; a load or an alias move serves it again")
     }
@@ -116,7 +115,7 @@ public final class RegistryModelSource: ModelSource {
         try await gate.run(model, wait: wait) {
             if let event, let mark = unloadedAt.withLock({ $0[model] }), event <= mark { return }
             let policy = policies[model] ?? defaultPolicy
-            let metadata = registry.metadata
+            let metadata = registry
             var targets: [SemanticVersion] = []
             var current: SemanticVersion?
             for alias in policy.aliases {

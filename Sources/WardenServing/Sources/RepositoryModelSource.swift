@@ -34,7 +34,8 @@ public final class RepositoryModelSource: ModelSource {
     public let startupModels: [String]
     let scratch: String
     /// Where refusals are recorded (the registry's store, so they reach the audit log).
-    let metadata: (any MetadataStore)?
+    /// Where refused loads are recorded (an event and an audit entry), when the server has a registry.
+    let registry: Registry?
     let logger: Logger
     private let gate = SyncGate()
     private let ready = ReadyFlag()
@@ -45,10 +46,10 @@ public final class RepositoryModelSource: ModelSource {
 
     public init(
         root: String, mode: ModelControlMode, server: ModelServer, loader: VersionLoader, scratch: String,
-        latest: Int = 1, pollInterval: Duration = .seconds(5), startupModels: [String] = [], metadata: (any MetadataStore)? = nil,
+        latest: Int = 1, pollInterval: Duration = .seconds(5), startupModels: [String] = [], registry: Registry? = nil,
         logger: Logger = Logger(label: "warden.serving")
     ) {
-        self.metadata = metadata
+        self.registry = registry
         self.root = root
         self.mode = mode
         self.server = server
@@ -154,7 +155,7 @@ public final class RepositoryModelSource: ModelSource {
                 } catch let failure as VersionLoader.Failure {
                     server.loadFailed(model: model, version: version.name, reason: failure.description)
                     if failure.stage == .refused {
-                        try? await metadata?.recordLoadRefusal(model: model, version: version.name, reason: failure.error.message, actor: "server")
+                        try? await registry?.recordLoadRefusal(model: model, version: version.name, reason: failure.error.message, actor: "server")
                     }
                 }
             }

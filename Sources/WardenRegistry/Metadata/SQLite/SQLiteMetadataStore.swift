@@ -25,6 +25,8 @@ public final class SQLiteMetadataStore: MetadataStore {
     let logger: Logger
     /// Appends every event to the Merkle audit log in the event's transaction; nil keeps no audit log.
     public let audit: AuditLog?
+    /// Signalled after each committed write: the registry's change stream waits on it.
+    public let changeSignal = ChangeSignal()
 
     /// Opens (creating when missing) the database at `path` and brings its schema up to date.
     /// With `audit`, events not yet in the audit log (from a store opened without one) are appended first.
@@ -76,7 +78,9 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// Runs `body` in one write transaction; a throw rolls everything back, its event included.
     func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await database.write(body)
+            let result = try await database.write(body)
+            changeSignal.signal()
+            return result
         } catch let error as DatabaseError {
             throw Self.translate(error)
         }
