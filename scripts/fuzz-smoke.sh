@@ -24,10 +24,15 @@ targets=("$@")
 
 fuzz=$(cd "$(dirname "$0")/../Fuzz" && pwd)
 mkdir -p "$fuzz/out"
-# Artifacts newer than this marker come from this run; older ones in out/ are left alone.
-marker=$(mktemp "${TMPDIR:-/tmp}/warden-fuzz-smoke.XXXXXX")
-trap 'rm -f "$marker"' EXIT
-for target in "${targets[@]}"; do rm -f "$fuzz/out/$target.log"; done
+# Artifacts that were not in out/ before this run come from it; older ones are left alone.
+artifacts() {
+    find "$fuzz/out" -maxdepth 1 -name "$1-*" \( -name '*crash-*' -o -name '*timeout-*' -o -name '*oom-*' -o -name '*leak-*' -o -name '*slow-unit-*' \) -print | sort
+}
+declare -A before
+for target in "${targets[@]}"; do
+    rm -f "$fuzz/out/$target.log"
+    before[$target]=$(artifacts "$target")
+done
 
 status=0
 "$fuzz/run.sh" "$seconds" "${targets[@]}" || status=$?
@@ -35,8 +40,7 @@ status=0
 failed=()
 for target in "${targets[@]}"; do
     log="$fuzz/out/$target.log"
-    new=$(find "$fuzz/out" -maxdepth 1 -newer "$marker" -name "$target-*" \
-        \( -name '*crash-*' -o -name '*timeout-*' -o -name '*oom-*' -o -name '*leak-*' -o -name '*slow-unit-*' \) -print)
+    new=$(comm -13 <(echo "${before[$target]}") <(artifacts "$target") | sed '/^$/d')
     if [[ ! -s $log ]]; then
         echo "fuzz-smoke: $target did not run (no log; did the build fail?)" >&2
         failed+=("$target")
