@@ -39,6 +39,11 @@ public final class RegistryModelSource: ModelSource {
     /// that moment: events up to it are not a reason to serve them again (the poller may still
     /// be catching up on events the unload already saw), a later alias move or a load is.
     private let unloadedAt = Mutex<[String: Int64]>([:])
+    private let applied = Atomic<Int64>(-1)
+
+    /// The sequence of the newest registry event this source has acted on (-1 before the first
+    /// load): what a caller waits on to know an earlier change has been seen, instead of a sleep.
+    public var appliedEventSequence: Int64 { applied.load(ordering: .acquiring) }
 
     public init(
         registry: Registry, server: ModelServer, loader: VersionLoader, defaultPolicy: ServingPolicy = ServingPolicy(),
@@ -71,6 +76,7 @@ public final class RegistryModelSource: ModelSource {
             logger.error("cannot list the registry's models to serve them: \(error)")
         }
         ready.set()
+        applied.store(sequence, ordering: .releasing)
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)
             do {
@@ -85,6 +91,7 @@ public final class RegistryModelSource: ModelSource {
                     }
                 }
                 for (model, newest) in touched.sorted(by: { $0.value < $1.value }) { await syncLogging(model, event: newest) }
+                applied.store(sequence, ordering: .releasing)
             } catch is CancellationError {
                 return
             } catch {
