@@ -77,7 +77,15 @@ public struct RegistryClient: Sendable {
             let code = (error["code"] as? String).map(WardenError.Code.init(rawValue:)) ?? .ioFailure
             throw WardenError(code, message, cause: RemoteError(status: Int(status.code), detail: error))
         }
-        throw WardenError(.ioFailure, "the registry answered \(status.code) \(status.reasonPhrase)")
+        // No JSON error to show (a HEAD answer has no body): say at least what an auth refusal means.
+        switch status.code {
+        case 401:
+            throw WardenError(.unauthenticated, "the registry answered 401 Unauthorized: this needs a valid token; pass it with --token or WARDEN_TOKEN")
+        case 403:
+            throw WardenError(.forbidden, "the registry answered 403 Forbidden: the token's role is too low for this; ask an admin for a token with a higher role")
+        default:
+            throw WardenError(.ioFailure, "the registry answered \(status.code) \(status.reasonPhrase)")
+        }
     }
 
     /// An error response's status and body, kept as the `cause` of the `WardenError`.

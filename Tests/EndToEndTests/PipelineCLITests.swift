@@ -59,4 +59,93 @@ struct PipelineCLITests {
         #expect(try String(contentsOfFile: workspace + "/out/labels.txt", encoding: .utf8) == "virginica\nversicolor\n")
         #expect(server.stop() == 0)
     }
+
+    @Test("a served WASM model is stopped at its fuel, memory and time limits with a message naming the limit, and the server goes on serving")
+    func servedLimits() throws {
+        let workspace = try makeWorkspace()
+        defer { try? FileManager.default.removeItem(atPath: workspace) }
+        // Three whole-WASM models: spin as committed (1,000,000 fuel), spin with fuel to spare but
+        // 100 ms of time, and spin's twin that grows its memory by n pages (limit 4; the load's
+        // warm-up sends n = 0, so the model loads and only a request with a large n meets the limit).
+        let spin = Self.pipelines + "/spin/1"
+        let card = try String(contentsOfFile: spin + "/warden.yaml", encoding: .utf8)
+        for name in ["spin", "slow", "grow"] {
+            try FileManager.default.createDirectory(atPath: "\(workspace)/repo/\(name)/1", withIntermediateDirectories: true)
+        }
+        try FileManager.default.copyItem(atPath: spin + "/spin.wat", toPath: workspace + "/repo/spin/1/spin.wat")
+        try write(card, to: workspace + "/repo/spin/1/warden.yaml")
+        try FileManager.default.copyItem(atPath: spin + "/spin.wat", toPath: workspace + "/repo/slow/1/spin.wat")
+        try write(
+            card.replacingOccurrences(of: "name: spin", with: "name: slow")
+                .replacingOccurrences(of: "fuel: 1000000", with: "fuel: 5000000000")
+                .replacingOccurrences(of: "timeout_ms: 2000", with: "timeout_ms: 100"),
+            to: workspace + "/repo/slow/1/warden.yaml"
+        )
+        let wat = try String(contentsOfFile: spin + "/spin.wat", encoding: .utf8)
+        let loop = try #require(wat.range(of: "    (if (i64.gt_s (local.get $n) (i64.const 0))"))
+        let store = try #require(wat.range(of: "    (i64.store (i32.const 288) (local.get $acc))"))
+        try write(wat.replacingCharacters(in: loop.lowerBound..<store.upperBound, with: """
+                (drop (memory.grow (i32.wrap_i64 (local.get $n))))
+                (i64.store (i32.const 288) (local.get $n))
+            """), to: workspace + "/repo/grow/1/grow.wat")
+        try write(
+            card.replacingOccurrences(of: "name: spin", with: "name: grow").replacingOccurrences(of: "max_memory_pages: 2", with: "max_memory_pages: 4"),
+            to: workspace + "/repo/grow/1/warden.yaml"
+        )
+        #expect(try WardenProcess.run(["keygen", "--out", "trust/ops"], in: workspace).status == 0)
+        try FileManager.default.moveItem(atPath: workspace + "/trust/ops.key", toPath: workspace + "/ops.key")
+        for name in ["spin", "slow", "grow"] {
+            let signed = try WardenProcess.run(["sign", "repo/\(name)/1", "--key", "ops.key", "--signature", "repo/\(name)/1/model.sig"], in: workspace)
+            #expect(signed.status == 0, "\(signed.stderr)")
+        }
+        let server = try ServerProcess(data: workspace + "/data", arguments: ["--repository", workspace + "/repo", "--trust", workspace + "/trust"])
+        try pollUntil("the three models are served") {
+            try ["spin", "slow", "grow"].allSatisfy { try httpExchange(port: server.port, "GET", "/v2/models/\($0)/ready").status == 200 }
+        }
+        func infer(_ model: String, _ n: Int64) throws -> WardenProcess.Output {
+            try TensorFile.writeNumPy(Tensor(shape: [1], int64s: [n]), to: workspace + "/n.npy")
+            return try WardenProcess.run(["infer", model, "--input", "n=n.npy", "--server", server.url, "--output-dir", "out-\(model)-\(n)"], in: workspace)
+        }
+        func answer(_ model: String, _ n: Int64) throws -> [Int64] {
+            let output = try infer(model, n)
+            #expect(output.status == 0, "\(model) n=\(n): \(output.stderr)")
+            return try TensorFile.read(workspace + "/out-\(model)-\(n)/sum.npy").int64s
+        }
+        #expect(try answer("spin", 10) == [Int64(PipelineCLITests.spin(10))])
+
+        let fuel = try infer("spin", 100_000_000)
+        #expect(fuel.status == 2)
+        #expect(fuel.stderr.contains("spin.wat ran out of fuel (limit 1000000 instructions per call, sandbox.fuel)"), "\(fuel.stderr)")
+
+        // 10^15 iterations would run for days: the watchdog must stop the call, and soon.
+        let started = Date()
+        let time = try infer("slow", 1_000_000_000_000_000)
+        let took = Date().timeIntervalSince(started)
+        #expect(time.status == 2)
+        #expect(time.stderr.contains("ran past its 100 ms timeout (sandbox.timeout_ms) and was stopped"), "\(time.stderr)")
+        #expect(took < 30, "the call that should stop at 100 ms took \(took) s")
+
+        #expect(try answer("grow", 2) == [2])
+        let memory = try infer("grow", 10)
+        #expect(memory.status == 2)
+        #expect(memory.stderr.contains("grow.wat tried to grow its memory to 1"), "\(memory.stderr)")  // 11 or 13 pages: 10 more than it had
+        #expect(memory.stderr.contains("pages; the limit is 4 pages (sandbox.max_memory_pages)") || memory.stderr.contains("KiB); the limit is 4 pages (sandbox.max_memory_pages)"), "\(memory.stderr)")
+
+        // Each model goes on answering after its failure.
+        #expect(try answer("spin", 1000) == [Int64(PipelineCLITests.spin(1000))])
+        #expect(try answer("slow", 1000) == [Int64(PipelineCLITests.spin(1000))])
+        #expect(try answer("grow", 1) == [1])
+        let metrics = try httpExchange(port: server.port, "GET", "/metrics").body
+        for (model, reason) in [("spin", "fuel"), ("slow", "timeout"), ("grow", "memory")] {
+            #expect(metrics.contains(#"warden_sandbox_failures_total{model="\#(model)",version="1",stage="model",reason="\#(reason)"} 1"#), "\(model): \(reason)")
+        }
+        #expect(server.stop() == 0)
+    }
+
+    /// What spin.wat computes: the sum over i < n of (i*i) xor (i >> 3), wrapping.
+    static func spin(_ n: Int) -> Int {
+        var sum: Int64 = 0
+        for i in 0..<Int64(n) { sum &+= (i &* i) ^ (i >> 3) }
+        return Int(sum)
+    }
 }

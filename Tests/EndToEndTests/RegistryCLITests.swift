@@ -84,7 +84,12 @@ import Glibc
         let digest = "sha256:" + sha256Hex(body)
         let head = "PUT /api/v1/blobs/\(digest) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(try token())\r\nContent-Length: \(body.count)\r\n\r\n"
         let socket = try sendRaw(port: server.port, Array(head.utf8) + body.prefix(256 << 10))
-        Thread.sleep(forTimeInterval: 0.3)
+        // Killed once the server has written part of the upload to disk (not after a guessed time).
+        let uploads = "\(workspace)/data/blobs/uploads"
+        try pollUntil("the server has written part of the upload") {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []
+            return names.contains { ((try? FileManager.default.attributesOfItem(atPath: "\(uploads)/\($0)")[.size] as? Int) ?? 0) > 0 }
+        }
         server.kill()
         close(socket)
 

@@ -43,6 +43,16 @@ struct ServingCLITests {
         #expect(result.stdout.contains("probabilities  FP32 [2, 3]"))
         let saved = try TensorFile.read(workspace + "/out/probabilities.npy")
         #expect(saved.shape == [2, 3])
+        // The values, not only the shape: what the same model computes in this process. (This
+        // fixture model calls both rows setosa; only the first, the textbook setosa sample, is.)
+        let local = try Executor(model: ONNXModel(contentsOf: workspace + "/repo/iris/1/model.onnx"))
+            .run(["input": Tensor(shape: [2, 4], floats: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3])])
+        let expected = try #require(local["probabilities"]).floats
+        #expect(saved.floats.count == 6)
+        for (have, want) in zip(saved.floats, expected) { #expect(abs(have - want) <= 1e-5, "\(saved.floats) vs \(expected)") }
+        let rows = [Array(saved.floats.prefix(3)), Array(saved.floats.dropFirst(3))]
+        #expect(rows[0].firstIndex(of: rows[0].max()!) == 0 && rows[0][0] > 0.9, "\(saved.floats)")
+        #expect(rows.allSatisfy { abs($0.reduce(0, +) - 1) < 1e-4 }, "\(saved.floats)")
 
         let missing = try WardenProcess.run(["infer", "nope", "--input", "input=x.npy", "--server", server.url], in: workspace)
         #expect(missing.status == 2)
@@ -88,7 +98,12 @@ struct ServingCLITests {
         defer { close(fd) }
         Thread.sleep(forTimeInterval: 0.3)
         server.process.terminate()
-        Thread.sleep(forTimeInterval: 0.3)
+        // SIGTERM has been handled once the listener is closed: a new connection is refused.
+        try pollUntil("the server stops accepting connections") {
+            guard let probe = try? sendRaw(port: server.port, []) else { return true }
+            close(probe)
+            return false
+        }
         #expect(server.process.isRunning)  // still waiting for the request in flight
         _ = request[half...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         let response = readAll(fd)

@@ -73,3 +73,15 @@ func write(_ text: String, to path: String) throws {
     try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     try Data(text.utf8).write(to: url)
 }
+
+/// Waits for a condition instead of a fixed time: polls `condition` on this thread every
+/// `interval` until it holds, and throws naming `what` when `limit` seconds pass first.
+func pollUntil(_ what: @autoclosure () -> String, within limit: TimeInterval = 20, every interval: TimeInterval = 0.005, _ condition: () throws -> Bool) throws {
+    let deadline = Date().addingTimeInterval(limit)
+    while try !condition() {
+        guard Date() < deadline else {
+            throw CocoaError(.userCancelled, userInfo: [NSLocalizedDescriptionKey: "waited \(limit) s until \(what()), in vain"])
+        }
+        Thread.sleep(forTimeInterval: interval)
+    }
+}

@@ -294,22 +294,30 @@ import WardenRegistry
         }
     }
 
-    /// /dev/shm is a tmpfs on Linux: another filesystem, where a hard link fails with EXDEV.
-    static let otherFilesystem: String? = {
-        let candidate = "/dev/shm"
-        guard FileManager.default.isWritableFile(atPath: candidate),
-            let shm = try? FileManager.default.attributesOfFileSystem(forPath: candidate)[.systemNumber] as? Int,
-            let tmp = try? FileManager.default.attributesOfFileSystem(forPath: NSTemporaryDirectory())[.systemNumber] as? Int,
-            shm != tmp
-        else { return nil }
-        return candidate
-    }()
+    /// A writable folder on another filesystem than the store's, where a hard link fails with
+    /// EXDEV: /dev/shm (a tmpfs on Linux), else another tmpfs the system mounts. nil when
+    /// there is none, and then the test below fails saying so rather than passing unchecked.
+    static func otherFilesystem(than path: String) -> String? {
+        // stat(2)'s st_dev: Foundation's file-system attributes do not tell tmpfs from the disk on Linux.
+        func device(_ path: String) -> UInt64? {
+            var info = stat()
+            return stat(path, &info) == 0 ? UInt64(info.st_dev) : nil
+        }
+        guard let own = device(path) else { return nil }
+        let candidates = ["/dev/shm", "/run/shm", "/run/user/\(getuid())", "/run/lock", "/run", "/tmp", "/var/tmp"]
+        return candidates.first { candidate in
+            FileManager.default.isWritableFile(atPath: candidate) && device(candidate).map { $0 != own } == true
+        }
+    }
 
-    @Test(.enabled(if: FileSystemBlobStoreTests.otherFilesystem != nil, "needs a second writable filesystem (/dev/shm)"))
-    func materializeCopiesAcrossFilesystems() throws {
+    @Test func materializeCopiesAcrossFilesystems() throws {
         let data = Self.bytes(70_000)
         let digest = try Self.put(store, data)
-        let folder = Self.otherFilesystem! + "/warden-test-\(UUID().uuidString)"
+        let other = try #require(
+            Self.otherFilesystem(than: directory.path),
+            "no writable folder on a second filesystem (tried /dev/shm, /run/shm, /run, /tmp, /var/tmp): mount a tmpfs at /dev/shm to run this test"
+        )
+        let folder = other + "/warden-test-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let target = folder + "/model/weights.bin"
         try store.materialize(digest, at: target)

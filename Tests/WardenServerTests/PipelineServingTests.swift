@@ -121,7 +121,8 @@ struct PipelineServingTests {
                 try FileManager.default.removeItem(atPath: path + "/model.sig")
                 var card = try String(contentsOfFile: path + "/warden.yaml", encoding: .utf8)
                 card = card.replacingOccurrences(of: "description: ", with: "description: (\(version)) ")
-                card += "serving:\n  max_batch_size: 8\n  max_queue_delay_microseconds: 20000\n"
+                // 200 ms for a batch to fill: eight concurrent requests on a loaded machine still meet.
+                card += "serving:\n  max_batch_size: 8\n  max_queue_delay_microseconds: 200000\n"
                 try card.write(toFile: path + "/warden.yaml", atomically: true, encoding: .utf8)
                 let body = try await harness.prepare(path, version: version, client: client)
                 let published = try await harness.publish("iris-text", body, client: client)
@@ -141,22 +142,30 @@ struct PipelineServingTests {
             try await publish("1.0.0", production: true)
             #expect(try await waitServing("1.0.0"))
 
-            // Eight concurrent one-line requests, each answered with its own row.
+            // Eight concurrent one-line requests, each answered with its own row. Each on its own
+            // connection: the test client's requests reach the server one at a time.
             let rows = ["5.1,3.5,1.4,0.2", "6.7,3.0,5.2,2.3"]
-            let answers = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
-                for index in 0..<8 {
-                    group.addTask {
-                        let response = try await Self.infer(client, "iris-text", #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["\#(rows[index % 2])"]}]}"#)
-                        let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
-                        let labels = (object?["outputs"] as? [[String: Any]])?.first { $0["name"] as? String == "labels" }
-                        return (index, labels?["data"] as? [String] ?? ["\(response.status)"])
-                    }
-                }
-                return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+            let port = try #require(client.port)
+            let responses = await ConcurrentRequests.post(port: port, "/v2/models/iris-text/infer", bodies: (0..<8).map {
+                #"{"inputs":[{"name":"csv","shape":[1],"datatype":"BYTES","data":["\#(rows[$0 % 2])"]}]}"#
+            })
+            var answers: [Int: [String]] = [:]
+            for (index, response) in responses.enumerated() {
+                let object = try? JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
+                let labels = (object?["outputs"] as? [[String: Any]])?.first { $0["name"] as? String == "labels" }
+                answers[index] = labels?["data"] as? [String] ?? ["\(response.status) \(response.body)"]
             }
             for index in 0..<8 {
                 #expect(answers[index] == (index % 2 == 0 ? ["setosa", "versicolor"] : ["virginica", "versicolor"]), "request \(index): \(answers[index] ?? [])")
             }
+            // ...and batched: the eight requests ran in fewer executions, at least one of several rows.
+            let stats = try harness.json(try await client.send(uri: "/v2/models/iris-text/versions/1.0.0/stats", method: .get))
+            let row = try #require((stats["model_stats"] as? [[String: Any]])?.first, "\(stats)")
+            let executions = try #require(row["execution_count"] as? Int)
+            #expect(row["inference_count"] as? Int == 8, "\(row)")
+            #expect(executions < 8, "eight concurrent requests ran in \(executions) executions: not batched")
+            let sizes = (row["batch_stats"] as? [[String: Any]] ?? []).compactMap { $0["batch_size"] as? Int }
+            #expect(sizes.contains { $0 > 1 }, "batch sizes \(sizes)")
 
             // 1.0.1 goes live through a canary rollout: 50 %, then 100 %, then production moves.
             try await publish("1.0.1", production: false)

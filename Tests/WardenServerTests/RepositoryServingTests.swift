@@ -107,7 +107,10 @@ struct RepositoryServingTests {
                 return metrics.split(separator: "\n").first { $0.hasPrefix(#"warden_model_loads_total{model="iris",outcome="loaded"}"#) }.map(String.init) ?? ""
             }
             let before = try await loads()
-            try await Task.sleep(for: .milliseconds(2500))  // two polls at 1 s
+            // Two polls of the unchanged folders, counted (not guessed from the 1 s interval).
+            let source = try #require(harness.server.serving.source as? RepositoryModelSource)
+            let polled = source.completedPolls
+            try await waitUntil("two more polls of the repository") { source.completedPolls >= polled + 2 }
             let after = try await loads()
             #expect(!before.isEmpty && before == after)
             try FileManager.default.copyItem(atPath: repository + "/iris/1", toPath: repository + "/iris/3")

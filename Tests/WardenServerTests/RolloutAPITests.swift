@@ -121,7 +121,8 @@ struct RolloutAPITests {
             }
             #expect(failures == 0)
             #expect(Set(versions) == ["1.1.0"])
-            try await Task.sleep(for: .milliseconds(500))
+            // Windows of 0.2 s are judged while the traffic stays below min_requests: wait for two verdicts.
+            try await waitUntil("two windows are judged") { (try await rollout(harness, client)["windows"] as? [[String: String]] ?? []).count >= 2 }
             let held = try await rollout(harness, client)
             #expect(held["phase"] as? String == "progressing")
             #expect(held["weight"] as? Int == 1)

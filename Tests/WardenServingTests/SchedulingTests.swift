@@ -23,13 +23,20 @@ struct SchedulingTests {
     func batchesSplitExactly() async throws {
         let directory = try TemporaryDirectory("serving")
         defer { directory.remove() }
-        let served = try ServingFixtures.load("1", in: directory)
+        let reference = try ServingFixtures.load("1", in: directory)
+        let (served, runtime) = try gated(reference.settings, in: directory)
         let requests = (0..<24).map { ServingFixtures.rows(1 + $0 % 3, seed: Float($0)) }
-        let alone = try requests.map { try served.runtime.infer(["input": $0]) }
+        let alone = try requests.map { try reference.runtime.infer(["input": $0]) }
         let batched = try await withThrowingTaskGroup(of: (Int, [String: Tensor]).self) { group in
-            for (index, rows) in requests.enumerated() {
-                group.addTask { (index, try await served.infer(InferenceRequest(inputs: ["input": rows], outputs: ["probabilities"]))) }
+            func send(_ index: Int) {
+                group.addTask { (index, try await served.infer(InferenceRequest(inputs: ["input": requests[index]], outputs: ["probabilities"]))) }
             }
+            // The first request holds the only worker; the other 23 are queued behind it, so they must share batches.
+            send(0)
+            try await waitUntil("the first request runs") { runtime.started.load(ordering: .relaxed) > 0 }
+            for index in 1..<requests.count { send(index) }
+            try await waitUntil("23 requests are queued") { served.queueDepth == requests.count - 1 }
+            runtime.release()
             var results = Array(repeating: [String: Tensor](), count: requests.count)
             for try await (index, outputs) in group { results[index] = outputs }
             return results
@@ -44,7 +51,9 @@ struct SchedulingTests {
         let stats = served.statistics.snapshot
         #expect(stats.inferenceCount == 24)
         #expect(stats.success.count == 24)
-        #expect(stats.executionCount <= 24)
+        // Shared: far fewer executions than requests, and batches of more rows than one request has (at most 3).
+        #expect(stats.executionCount < 24 / 2, "\(stats.executionCount) executions for 24 requests")
+        #expect(stats.batches.keys.contains { $0 > 3 }, "batch sizes \(stats.batches.keys.sorted())")
     }
 
     @Test("requests wait for the batch to fill up to max_batch_size while the runtime is busy")
@@ -57,11 +66,11 @@ struct SchedulingTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { _ = try await served.infer(InferenceRequest(inputs: ["input": ServingFixtures.rows(1)])) }
             // Let the first request take the only worker, then queue eight more.
-            for _ in 0..<2000 where runtime.started.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            try await waitUntil("the first request runs") { runtime.started.load(ordering: .relaxed) > 0 }
             for _ in 0..<8 {
                 group.addTask { _ = try await served.infer(InferenceRequest(inputs: ["input": ServingFixtures.rows(1)])) }
             }
-            for _ in 0..<2000 where served.queueDepth < 8 { try await Task.sleep(for: .milliseconds(1)) }
+            try await waitUntil("eight requests are queued") { served.queueDepth == 8 }
             runtime.release()
             try await group.waitForAll()
         }
@@ -94,9 +103,13 @@ struct SchedulingTests {
             }
             // One runs (held by the gate), then two wait and three are refused.
             send()
-            for _ in 0..<2000 where runtime.started.load(ordering: .relaxed) == 0 { try? await Task.sleep(for: .milliseconds(1)) }
-            for _ in 0..<5 { send() }
-            for _ in 0..<5000 where outcomes.count < 3 { try? await Task.sleep(for: .milliseconds(1)) }
+            do {
+                try await waitUntil("the first request runs") { runtime.started.load(ordering: .relaxed) > 0 }
+                for _ in 0..<5 { send() }
+                try await waitUntil("three requests are refused") { outcomes.count >= 3 }
+            } catch {
+                Issue.record(error)
+            }
             runtime.release()
         }
         let all = outcomes.all
@@ -111,11 +124,14 @@ struct SchedulingTests {
         defer { directory.remove() }
         let (served, runtime) = try gated(ServingSettings(), in: directory)
         async let first: [String: Tensor] = served.infer(InferenceRequest(inputs: ["input": ServingFixtures.rows(1)]))
-        for _ in 0..<2000 where runtime.started.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        try await waitUntil("the first request runs") { runtime.started.load(ordering: .relaxed) > 0 }
         async let second: Void = expectAsyncWardenError(.timedOut, containing: "longer than its timeout") {
             _ = try await served.infer(InferenceRequest(inputs: ["input": ServingFixtures.rows(1)], timeout: .milliseconds(5)))
         }
-        try await Task.sleep(for: .milliseconds(30))
+        // The second request is queued, and its 5 ms deadline has passed: only then may the runtime free up.
+        try await waitUntil("the second request is queued") { served.queueDepth == 1 }
+        let queued = ContinuousClock.now
+        try await waitUntil("its deadline has passed") { ContinuousClock.now > queued + .milliseconds(5) }
         runtime.release()
         _ = try await first
         await second

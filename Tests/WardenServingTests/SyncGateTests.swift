@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WardenCore
+import WardenTestSupport
 @testable import WardenServing
 
 /// One sync per model at a time: a sync asked for meanwhile runs once more after, and a caller
@@ -25,9 +26,9 @@ import WardenCore
             if run == 2, failSecond { throw WardenError(.notFound, "the second run failed") }
         }
 
-        /// Waits (bounded) until the first run has started.
+        /// Waits (bounded, failing when it runs out) until the first run has started.
         func waitForFirstRun() async throws {
-            for _ in 0..<500 where runs.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
+            try await waitUntil("the first run started") { runs.withLock { $0 } > 0 }
         }
     }
 
@@ -46,7 +47,8 @@ import WardenCore
             returned.store(true, ordering: .releasing)
             return probe.runs.withLock { $0 }
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The waiting caller has queued behind the held run: only now does "not returned" mean something.
+        try await waitUntil("the waiting caller queued") { gate.waiters(for: "m") == 1 }
         let returnedEarly = returned.load(ordering: .acquiring)
         #expect(!returnedEarly, "the waiting caller returned while the first run still held")
         probe.released.store(true, ordering: .releasing)
@@ -61,7 +63,8 @@ import WardenCore
         let first = Task { try await gate.run("m") { try await probe.body() } }
         try await probe.waitForFirstRun()
         let waiting = Task { try await gate.run("m", wait: true) { try await probe.body() } }
-        try await Task.sleep(for: .milliseconds(50))
+        // Released only once the caller waits for the second run, so the error it gets is that run's.
+        try await waitUntil("the waiting caller queued") { gate.waiters(for: "m") == 1 }
         probe.released.store(true, ordering: .releasing)
         await #expect(throws: WardenError.self) { try await waiting.value }
         try await first.value  // the first run itself succeeded

@@ -30,6 +30,9 @@ final class SyncGate: Sendable {
     }
     private let state = Mutex<[String: Running]>([:])
 
+    /// Callers waiting for the next run of `model`'s sync: what a test waits on instead of a sleep.
+    func waiters(for model: String) -> Int { state.withLock { $0[model]?.waiting.count ?? 0 } }
+
     /// Runs `body` for `model`, or, when a sync of `model` is running, has it run once more after
     /// (waiting for that run when `wait` is true).
     func run(_ model: String, wait: Bool = false, _ body: () async throws -> Void) async throws {

@@ -39,6 +39,11 @@ public final class RegistryModelSource: ModelSource {
     /// that moment: events up to it are not a reason to serve them again (the poller may still
     /// be catching up on events the unload already saw), a later alias move or a load is.
     private let unloadedAt = Mutex<[String: Int64]>([:])
+    private let applied = Atomic<Int64>(-1)
+
+    /// The sequence of the newest registry event this source has acted on (-1 before the first
+    /// load): what a caller waits on to know an earlier change has been seen, instead of a sleep.
+    public var appliedEventSequence: Int64 { applied.load(ordering: .acquiring) }
 
     public init(
         registry: Registry, server: ModelServer, loader: VersionLoader, defaultPolicy: ServingPolicy = ServingPolicy(),
@@ -71,17 +76,22 @@ public final class RegistryModelSource: ModelSource {
             logger.error("cannot list the registry's models to serve them: \(error)")
         }
         ready.set()
+        applied.store(sequence, ordering: .releasing)
         // Follow the registry's change stream: a commit wakes it at once; `pollInterval` is only
         // how often it re-reads the events table without being woken.
         while !Task.isCancelled {
             do {
                 for try await event in registry.changes(after: sequence, recheck: pollInterval) {
                     sequence = event.sequence
-                    guard let model = event.model else { continue }
+                    guard let model = event.model else {
+                        applied.store(sequence, ordering: .releasing)
+                        continue
+                    }
                     switch event.kind {
                     case .aliasSet, .aliasDeleted, .versionCreated, .versionYanked, .versionUnyanked: await syncLogging(model, event: event.sequence)
                     default: break
                     }
+                    applied.store(sequence, ordering: .releasing)
                 }
             } catch is CancellationError {
                 return

@@ -43,6 +43,11 @@ public final class RepositoryModelSource: ModelSource {
     private let fingerprints = Mutex<[String: String]>([:])
     /// The same per version folder (`model/version`), so an unchanged version is not loaded again.
     private let versionFingerprints = Mutex<[String: String]>([:])
+    private let polls = Atomic<Int>(0)
+
+    /// How many polls of the repository have finished (mode poll): what a caller waits on to
+    /// know the folders were looked at again, instead of a sleep.
+    public var completedPolls: Int { polls.load(ordering: .acquiring) }
 
     public init(
         root: String, mode: ModelControlMode, server: ModelServer, loader: VersionLoader, scratch: String,
@@ -77,6 +82,7 @@ public final class RepositoryModelSource: ModelSource {
         while !Task.isCancelled {
             try? await Task.sleep(for: pollInterval)
             await poll()
+            polls.add(1, ordering: .releasing)
         }
     }
 
