@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, as README.md's second set-up command and CI run it:
+#
+#   scripts/test.sh                 everything below
+#   SKIP_CONTRACT=1 SKIP_FUZZ=1 scripts/test.sh     swift test only (Swift is all it needs)
+#
+# 1. `swift build --build-tests` and `swift test`: every unit, integration and end-to-end test.
+# 2. The HTTP contract (scripts/contract-test.sh): schemathesis, from PyPI, over every operation
+#    of the served openapi.yaml against a real `warden serve` on loopback.
+# 3. The fuzzers (scripts/fuzz-smoke.sh): each libFuzzer target in Fuzz/ for FUZZ_SECONDS (60).
+#
+# Ends with one plain line, `tests: N passed, N failed, N skipped`: swift test's counts, plus
+# one test for the contract run and one per fuzz target. Exits non-zero when anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+logs=${TEST_LOGS:-$(mktemp -d)}
+status=0
+
+swift --version
+if ! swift build --build-tests; then
+    echo "tests: 0 passed, 1 failed, 0 skipped"
+    exit 1
+fi
+swift test --skip-build 2>&1 | tee "$logs/swift-test.log"
+summary=$(scripts/summarize-tests.sh "$logs/swift-test.log") || status=1
+echo "swift test: ${summary#tests: }"
+passed=$(sed -nE 's/^tests: ([0-9]+) passed.*/\1/p' <<<"$summary"); passed=${passed:-0}
+failed=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary"); failed=${failed:-1}
+skipped=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$summary"); skipped=${skipped:-0}
+
+if [[ -n ${SKIP_CONTRACT:-} ]]; then
+    skipped=$((skipped + 1)); echo "contract: skipped (SKIP_CONTRACT)"
+elif WARDEN=.build/debug/warden scripts/contract-test.sh 2>&1 | tee "$logs/contract.log"; then
+    passed=$((passed + 1)); echo "contract: passed"
+else
+    failed=$((failed + 1)); status=1; echo "contract: FAILED (log: $logs/contract.log)"
+fi
+
+if [[ -n ${SKIP_FUZZ:-} ]]; then
+    skipped=$((skipped + 5)); echo "fuzz: skipped (SKIP_FUZZ)"
+else
+    scripts/fuzz-smoke.sh "${FUZZ_SECONDS:-60}" 2>&1 | tee "$logs/fuzz.log"
+    clean=$(grep -c '^fuzz-smoke: .* clean:' "$logs/fuzz.log" || true)
+    dirty=$((5 - clean))
+    passed=$((passed + clean)); failed=$((failed + dirty))
+    [[ $dirty -eq 0 ]] || status=1
+    echo "fuzz: $clean clean, $dirty failed"
+fi
+
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+exit $status
