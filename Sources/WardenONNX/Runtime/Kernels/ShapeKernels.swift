@@ -21,7 +21,9 @@ enum ShapeKernels {
         }
         table["Flatten"] = { context, inputs in
             let x = try context.input(inputs, 0)
-            let axis = try Shape.axis(context.int("axis", 1), rank: x.shape.count + 1, op: context.name)
+            // axis is in [-rank, rank]: a negative one counts from the input's rank, not rank + 1.
+            let raw = context.int("axis", 1)
+            let axis = try Shape.axis(raw < 0 ? raw + x.shape.count : raw, rank: x.shape.count + 1, op: context.name)
             return [Tensor(shape: [x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)], storage: x.storage)]
         }
         table["Cast"] = { context, inputs in

@@ -212,7 +212,8 @@ enum ShapeInference {
             let statistics = Array(x[..<axis]) + Array(repeating: .fixed(1), count: x.count - axis)
             return [x, statistics, statistics]
         case "Flatten":
-            guard let x = shape(0), let axis = normalized(context.int("axis", 1), rank: x.count + 1) else { return [nil] }
+            let raw = context.int("axis", 1)
+            guard let x = shape(0), let axis = normalized(raw < 0 ? raw + x.count : raw, rank: x.count + 1) else { return [nil] }
             return [[product(x[..<axis]), product(x[axis...])]]
         case "Reshape":
             guard let target = vector(operands, 1) else { return [nil] }
