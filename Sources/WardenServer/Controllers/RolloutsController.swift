@@ -84,7 +84,7 @@ struct RolloutsController {
             throw WardenError(.notFound, "no rollout command '\(text)'; the commands are pause, resume, promote, abort and rollback")
         }
         var reason: String?
-        let buffer = try await request.body.collect(upTo: 1 << 16)
+        let buffer = try await request.readWholeBody(limit: 1 << 16) { "the command's body is larger than \($0) bytes" }
         if buffer.readableBytes > 0 {
             let body = try JSONField.parse(Array(buffer.readableBytesView), what: "the request body", code: .invalidArgument)
             reason = try body.optionalField("reason")?.string()

@@ -56,7 +56,7 @@ struct InferenceController {
         let repository = v2.add(middleware: AuthMiddleware(metadata: metadata, allowAnonymousRead: allowAnonymousRead))
         repository.on(.v2RepositoryIndex) { request, _ in
             var onlyReady = false
-            let buffer = try await request.body.collect(upTo: 1 << 16)
+            let buffer = try await request.readWholeBody(limit: 1 << 16) { "the index request is larger than \($0) bytes" }
             if buffer.readableBytes > 0 {
                 let root = InferenceField(value: try InferenceJSON.parse(Array(buffer.readableBytesView)[...], what: "the index request"), path: "")
                 onlyReady = try root.optionalField("ready")?.bool() ?? false
@@ -91,11 +91,8 @@ struct InferenceController {
         let (served, shadow) = try serving.server.routed(
             model: context.parameters.require("model"), version: versioned ? context.parameters.require("version") : nil, headers: routing
         )
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maximumRequestSize)
-        } catch {
-            throw WardenError(.payloadTooLarge, "the request body is larger than \(maximumRequestSize) bytes (the server's max_request_size)")
+        let buffer = try await request.readWholeBody(limit: maximumRequestSize) {
+            "the request body is larger than \($0) bytes (the server's max_request_size)"
         }
         var headerLength: Int?
         if let value = request.headers[.inferenceHeaderContentLength] {
