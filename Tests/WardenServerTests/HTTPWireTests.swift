@@ -103,3 +103,18 @@ import WardenServer
         }
     }
 }
+
+extension HTTPWireTests {
+    /// Found by the contract run: a deployer's max_p99_ms of 1e16 overflowed Int64 and stopped the server.
+    @Test(arguments: [#"{"candidate": "1.0.0", "max_p99_ms": 1.4368441863195506e+16}"#, #"{"candidate": "1.0.0", "interval_seconds": 1e300}"#])
+    func rolloutNumbersTooLargeAreRefusedAndTheServerKeepsServing(body: String) async throws {
+        try await ServerHarness.run { harness, client in
+            let response = try await client.send(
+                uri: "/api/v1/models/fraud/rollout", method: .post, headers: harness.headers(harness.adminToken), body: ByteBuffer(string: body)
+            )
+            #expect(response.status == .badRequest, "\(String(buffer: response.body))")
+            #expect(String(buffer: response.body).contains("at most"), "\(String(buffer: response.body))")
+            #expect(try await client.send(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+}

@@ -37,8 +37,12 @@ struct RolloutsController {
         }
         let steps = try body.optionalField("steps")?.array().map { Int(try $0.integer()) } ?? [5, 25, 50, 100]
         let interval = try number("interval_seconds") ?? 30
-        guard interval > 0 else { throw WardenError(.invalidArgument, "interval_seconds must be positive") }
+        // Bounded before they become Int64 durations: a value past Int64 would trap and stop the server.
+        guard interval > 0, interval <= 86_400 else { throw WardenError(.invalidArgument, "interval_seconds must be positive and at most 86400 (a day)") }
         let maxErrorRate = try number("max_error_rate") ?? 0.01
+        if let p99 = try number("max_p99_ms"), !(p99 > 0 && p99 <= 3_600_000) {
+            throw WardenError(.invalidArgument, "max_p99_ms must be positive and at most 3600000 (an hour), got \(p99)")
+        }
         let maxP99 = try number("max_p99_ms").map { Duration.microseconds(Int64($0 * 1000)) }
         let minRequests = Int(try body.optionalField("min_requests")?.integer() ?? 100)
         let failureLimit = Int(try body.optionalField("failure_limit")?.integer() ?? 2)

@@ -69,13 +69,17 @@ struct InferenceController {
         repository.on(.v2RepositoryLoad) { _, context in
             try context.require(.deployer)
             let model = try context.parameters.require("model")
+            try ModelReference.validateName(model)
             try await serving.source.load(model: model)
             _ = try serving.server.lookup(model: model, version: nil)  // a refused load answers with its reason
             return JSONBody.response([String: Any]())
         }
         repository.on(.v2RepositoryUnload) { _, context in
             try context.require(.deployer)
-            try await serving.source.unload(model: context.parameters.require("model"))
+            // A name no model can have is a mistake to report, not a model that is already unloaded.
+            let model = try context.parameters.require("model")
+            try ModelReference.validateName(model)
+            try await serving.source.unload(model: model)
             return JSONBody.response([String: Any]())
         }
     }
