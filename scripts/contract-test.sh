@@ -103,6 +103,7 @@ echo "contract: warden on $base, $operations operations in /openapi.yaml, up to 
 seed_option=()
 [ -n "${CONTRACT_SEED:-}" ] && seed_option=(--seed "$CONTRACT_SEED")
 status=0
+cd "$work"  # schemathesis keeps a cache folder in the current directory, not in the repository
 WARDEN_CONTRACT_TOKEN_ID=$token_id SCHEMATHESIS_HOOKS=contract-hooks PYTHONPATH="$repo/scripts${PYTHONPATH:+:$PYTHONPATH}" \
   timeout --signal=INT --kill-after=20 "$time_limit" \
   schemathesis --config-file "$repo/scripts/contract.toml" run "$work/openapi.yaml" --url "$base" \
