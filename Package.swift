@@ -48,6 +48,10 @@ let package = Package(
         // The WASM sandbox: a pure-Swift interpreter with fuel metering and a resource limiter,
         // and its WAT assembler, so pre/post-processing modules can ship as text.
         .package(url: "https://github.com/swiftwasm/WasmKit.git", .upToNextMinor(from: "0.4.2")),
+        // Tests only: decodes the served openapi.yaml as an OpenAPI 3.1 document and validates it
+        // (structure, every $ref resolving), so `swift test` checks the contract without Python.
+        // Its ExternalLoading trait (loading remote $refs) is off: the document is self-contained.
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
     targets: [
         .target(
@@ -234,6 +238,8 @@ let package = Package(
                 "WardenClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var servingPolicies: [String: ServingPolicy] = [:]
     /// The most a model card's `sandbox` limits may ask for (fuel, memory pages, timeout).
     public var sandboxCaps: SandboxLimits = .defaultCaps
+    /// Read timeouts for slow clients and the cap on open connections.
+    public var connectionLimits = ConnectionLimits()
 
     public init() {}
 
@@ -43,7 +45,24 @@ public struct ServerConfiguration: Sendable, Equatable {
         "data", "host", "port", "trust", "require_signature", "max_blob_size", "allow_anonymous_read", "max_request_size",
         "repository", "model_control_mode", "load_models", "repository_poll_seconds", "serve_aliases", "serve_latest", "policies",
         "wasm_max_fuel", "wasm_max_memory_pages", "wasm_max_timeout_ms",
+        "header_timeout_seconds", "idle_timeout_seconds", "max_connections",
     ]
+
+    /// A positive number of seconds (whole or not) as a duration, or nil.
+    public static func seconds(_ value: Any) -> Duration? {
+        let number: Double
+        if let whole = value as? Int {
+            number = Double(whole)
+        } else if let fraction = value as? Double {
+            number = fraction
+        } else if let text = value as? String, let parsed = Double(text) {
+            number = parsed
+        } else {
+            return nil
+        }
+        guard number.isFinite, number > 0, number <= 86_400 else { return nil }  // a day is more than any sane timeout
+        return .milliseconds(Int64((number * 1000).rounded(.up)))
+    }
 
     /// Reads a YAML configuration file over the defaults.
     /// - Throws: `.invalidArgument` naming the file and the key that is wrong.
@@ -146,6 +165,16 @@ public struct ServerConfiguration: Sendable, Equatable {
                     }
                     configuration.servingPolicies[model] = policy
                 }
+            case "header_timeout_seconds", "idle_timeout_seconds":
+                guard let seconds = Self.seconds(value) else { throw fail(key, "must be a positive number of seconds (at most 86400), such as 10 or 0.5") }
+                if key == "header_timeout_seconds" {
+                    configuration.connectionLimits.headerTimeout = seconds
+                } else {
+                    configuration.connectionLimits.idleTimeout = seconds
+                }
+            case "max_connections":
+                guard let count = value as? Int, count > 0 else { throw fail(key, "must be a positive number of connections") }
+                configuration.connectionLimits.maximumConnections = count
             case "max_blob_size":
                 guard let size = value as? Int, size > 0 else { throw fail(key, "must be a positive number of bytes") }
                 configuration.maximumBlobSize = Int64(size)

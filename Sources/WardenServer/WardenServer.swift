@@ -187,11 +187,18 @@ public struct WardenServer: Sendable {
     }
 
     /// The application: serves on the configured address until SIGTERM or SIGINT,
-    /// then stops accepting and finishes in-flight requests.
+    /// then stops accepting and finishes in-flight requests. Slow clients are cut off and
+    /// connections capped as `configuration.connectionLimits` says.
     public func application(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+        let limits = configuration.connectionLimits
+        let logger = logger
+        return Application(
             router: router(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "warden"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ReadTimeoutHandler(limits: limits, logger: logger)])),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "warden",
+                availableConnectionsDelegate: .maximum(limits.maximumConnections, logger: logger)
+            ),
             services: [ModelSourceService(source: serving.source, rollouts: rollouts)],
             onServerRunning: onServerRunning,
             logger: logger

@@ -69,6 +69,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The longest wall-clock time a WASM module's call may take (default 10000).", valueName: "ms"))
     var wasmMaxTimeoutMs: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Close a connection whose request head has not arrived whole this many seconds after its first byte (default 10).", valueName: "seconds"))
+    var headerTimeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Close a connection that sends nothing for this many seconds while the server waits for a request or for the rest of a body (default 30).", valueName: "seconds"))
+    var idleTimeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Connections open at once; more wait until one closes (default 1000).", valueName: "n"))
+    var maxConnections: Int?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -86,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let wasmMaxFuel, wasmMaxFuel <= 0 { throw ValidationError("--wasm-max-fuel must be a positive number of instructions") }
         if let wasmMaxMemoryPages, !(1...65536).contains(wasmMaxMemoryPages) { throw ValidationError("--wasm-max-memory-pages must be from 1 to 65536 pages of 64 KiB") }
         if let wasmMaxTimeoutMs, wasmMaxTimeoutMs <= 0 { throw ValidationError("--wasm-max-timeout-ms must be a positive number of milliseconds") }
+        if let headerTimeout, ServerConfiguration.seconds(headerTimeout) == nil { throw ValidationError("--header-timeout must be a positive number of seconds (at most 86400), such as 10 or 0.5") }
+        if let idleTimeout, ServerConfiguration.seconds(idleTimeout) == nil { throw ValidationError("--idle-timeout must be a positive number of seconds (at most 86400), such as 30") }
+        if let maxConnections, maxConnections <= 0 { throw ValidationError("--max-connections must be a positive number of connections") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
     }
 
@@ -109,6 +121,9 @@ struct ServeCommand: AsyncParsableCommand {
         if let wasmMaxFuel { settings.sandboxCaps.fuel = UInt64(wasmMaxFuel) }
         if let wasmMaxMemoryPages { settings.sandboxCaps.maxMemoryPages = wasmMaxMemoryPages }
         if let wasmMaxTimeoutMs { settings.sandboxCaps.timeoutMilliseconds = wasmMaxTimeoutMs }
+        if let seconds = headerTimeout.flatMap(ServerConfiguration.seconds) { settings.connectionLimits.headerTimeout = seconds }
+        if let seconds = idleTimeout.flatMap(ServerConfiguration.seconds) { settings.connectionLimits.idleTimeout = seconds }
+        if let maxConnections { settings.connectionLimits.maximumConnections = maxConnections }
 
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in

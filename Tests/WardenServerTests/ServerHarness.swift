@@ -31,8 +31,10 @@ struct ServerHarness {
     }
 
     /// Runs `body` against a live server; the data directory is removed afterwards.
+    /// - Parameter logs: records the server's log from info up; without it, warnings and above go to the console.
     static func run<T: Sendable>(
         _ adjust: @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        logs: LogRecorder? = nil,
         _ body: @Sendable (ServerHarness, any TestClientProtocol) async throws -> T
     ) async throws -> T {
         let directory = try TemporaryDirectory("warden-server")
@@ -44,8 +46,8 @@ struct ServerHarness {
         configuration.host = "127.0.0.1"
         configuration.port = 0
         adjust(&configuration)
-        var logger = Logger(label: "warden.test")
-        logger.logLevel = .warning
+        var logger = logs?.logger(label: "warden.test", level: .info) ?? Logger(label: "warden.test")
+        if logs == nil { logger.logLevel = .warning }
         let server = try await WardenServer.open(configuration, logger: logger)
         let token = try String(contentsOfFile: directory.file("data/admin.token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let harness = ServerHarness(server: server, directory: directory, configuration: configuration, key: key, adminToken: token)

@@ -48,20 +48,25 @@ struct BlobsController {
             throw WardenError(.lengthRequired, "the upload has no Content-Length (or chunked Transfer-Encoding): send the blob's bytes, with Content-Length: 0 for an empty one")
         }
         let limit = registry.configuration.maximumBlobSize
-        if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit {
-            throw WardenError(.payloadTooLarge, "the blob is \(length) bytes, over this server's limit of \(limit); raise it with warden serve --max-blob-size")
+        func tooLarge(_ limit: Int64) -> String {
+            let size = request.headers[.contentLength].map { "\($0) bytes" } ?? "larger"
+            return "the blob is \(size), over this server's limit of \(limit) bytes; raise it with warden serve --max-blob-size"
         }
+        // A declared length over the limit (even one too large to be a number) is refused before a byte is read.
+        let declared = try request.declaredLength(limit: limit)
+        if let declared, declared > limit { throw WardenError(.payloadTooLarge, tooLarge(limit)) }
         if let size = try registry.blobSize(of: digest) {
             // Already stored: answer at once, without reading the body. A declared length other
             // than the stored one cannot hash to this digest (an empty body sent by mistake, say).
-            if let declared = request.headers[.contentLength].flatMap(Int64.init), declared != size {
+            if let declared, declared != size {
                 throw WardenError(.digestMismatch, "\(digest) is stored with \(size) bytes, so a body of \(declared) bytes cannot hash to it; nothing was stored. Send the blob's own bytes")
             }
             return JSONBody.response(["digest": digest.description, "size": size, "created": false])
         }
         let upload = try registry.beginBlobUpload(maximumSize: limit)
         do {
-            for try await buffer in request.body {
+            // A body that ends early is a 400 and the partial upload is dropped below.
+            try await request.readBody(limit: limit, tooLarge: tooLarge) { buffer in
                 try buffer.withUnsafeReadableBytes { try upload.append($0) }
             }
             let stored = try upload.commit(expected: digest)

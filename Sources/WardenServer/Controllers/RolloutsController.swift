@@ -37,8 +37,12 @@ struct RolloutsController {
         }
         let steps = try body.optionalField("steps")?.array().map { Int(try $0.integer()) } ?? RolloutDefaults.steps
         let interval = try number("interval_seconds") ?? RolloutDefaults.interval.inSeconds
-        guard interval > 0 else { throw WardenError(.invalidArgument, "interval_seconds must be positive") }
+        // Bounded before they become Int64 durations: a value past Int64 would trap and stop the server.
+        guard interval > 0, interval <= 86_400 else { throw WardenError(.invalidArgument, "interval_seconds must be positive and at most 86400 (a day)") }
         let maxErrorRate = try number("max_error_rate") ?? RolloutDefaults.maxErrorRate
+        if let p99 = try number("max_p99_ms"), !(p99 > 0 && p99 <= 3_600_000) {
+            throw WardenError(.invalidArgument, "max_p99_ms must be positive and at most 3600000 (an hour), got \(p99)")
+        }
         let maxP99 = try number("max_p99_ms").map { Duration.microseconds(Int64($0 * 1000)) }
         let minRequests = (try body.optionalField("min_requests")?.integer()).map { Int($0) } ?? RolloutDefaults.minRequests
         let failureLimit = (try body.optionalField("failure_limit")?.integer()).map { Int($0) } ?? RolloutDefaults.failureLimit
@@ -85,7 +89,7 @@ struct RolloutsController {
             throw WardenError(.notFound, "no rollout command '\(text)'; the commands are pause, resume, promote, abort and rollback")
         }
         var reason: String?
-        let buffer = try await request.body.collect(upTo: 1 << 16)
+        let buffer = try await request.readWholeBody(limit: 1 << 16) { "the command's body is larger than \($0) bytes" }
         if buffer.readableBytes > 0 {
             let body = try JSONField.parse(Array(buffer.readableBytesView), what: "the request body", code: .invalidArgument)
             reason = try body.optionalField("reason")?.string()

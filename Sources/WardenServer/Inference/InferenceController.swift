@@ -56,7 +56,7 @@ struct InferenceController {
         let repository = v2.add(middleware: AuthMiddleware(registry: registry, allowAnonymousRead: allowAnonymousRead))
         repository.on(.v2RepositoryIndex) { request, _ in
             var onlyReady = false
-            let buffer = try await request.body.collect(upTo: 1 << 16)
+            let buffer = try await request.readWholeBody(limit: 1 << 16) { "the index request is larger than \($0) bytes" }
             if buffer.readableBytes > 0 {
                 let root = InferenceField(value: try InferenceJSON.parse(Array(buffer.readableBytesView)[...], what: "the index request"), path: "")
                 onlyReady = try root.optionalField("ready")?.bool() ?? false
@@ -69,13 +69,17 @@ struct InferenceController {
         repository.on(.v2RepositoryLoad) { _, context in
             try context.require(.deployer)
             let model = try context.parameters.require("model")
+            try ModelReference.validateName(model)
             try await serving.source.load(model: model)
             _ = try serving.server.lookup(model: model, version: nil)  // a refused load answers with its reason
             return JSONBody.response([String: Any]())
         }
         repository.on(.v2RepositoryUnload) { _, context in
             try context.require(.deployer)
-            try await serving.source.unload(model: context.parameters.require("model"))
+            // A name no model can have is a mistake to report, not a model that is already unloaded.
+            let model = try context.parameters.require("model")
+            try ModelReference.validateName(model)
+            try await serving.source.unload(model: model)
             return JSONBody.response([String: Any]())
         }
     }
@@ -105,11 +109,8 @@ struct InferenceController {
         } catch let error as WardenError where error.code == .notFound && !versioned {
             throw await explainUnserved(model, error)
         }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maximumRequestSize)
-        } catch {
-            throw WardenError(.payloadTooLarge, "the request body is larger than \(maximumRequestSize) bytes (the server's max_request_size)")
+        let buffer = try await request.readWholeBody(limit: maximumRequestSize) {
+            "the request body is larger than \($0) bytes (the server's max_request_size)"
         }
         var headerLength: Int?
         if let value = request.headers[.inferenceHeaderContentLength] {

@@ -11,6 +11,8 @@ extension WardenError.Code {
     static let lengthRequired = Self(rawValue: "length_required")
     static let rangeNotSatisfiable = Self(rawValue: "range_not_satisfiable")
     static let unavailable = Self(rawValue: "unavailable")
+    /// The client stopped sending before the body it announced was complete.
+    static let incompleteBody = Self(rawValue: "incomplete_body")
 }
 
 /// The one place errors become HTTP: every error a client sees is
@@ -18,7 +20,7 @@ extension WardenError.Code {
 enum ErrorResponse {
     static func status(for error: WardenError) -> HTTPResponse.Status {
         switch error.code {
-        case .invalidArgument, .invalidVersion, .invalidDigest, .invalidResourceName, .digestMismatch, .wasmRejectedInput:
+        case .invalidArgument, .invalidVersion, .invalidDigest, .invalidResourceName, .digestMismatch, .wasmRejectedInput, .incompleteBody:
             .badRequest
         case .unauthenticated: .unauthorized
         case .forbidden: .forbidden

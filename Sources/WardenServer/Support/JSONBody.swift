@@ -15,13 +15,9 @@ enum JSONBody {
     }
 
     /// Reads the whole body (bounded by the context's upload limit) as a JSON object.
+    /// - Throws: 413 over the limit, 400 for a body that ended early or is not a JSON object.
     static func read<Context: RequestContext>(_ request: Request, context: Context) async throws -> JSONField {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw WardenError(.payloadTooLarge, "the request body is larger than \(context.maxUploadSize) bytes")
-        }
+        let buffer = try await request.readWholeBody(limit: context.maxUploadSize) { "the request body is larger than \($0) bytes" }
         let root = try JSONField.parse(Array(buffer.readableBytesView), what: "the request body", code: .invalidArgument)
         _ = try root.object()
         return root
