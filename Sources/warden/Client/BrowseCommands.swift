@@ -19,22 +19,31 @@ struct ModelsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingAsync(json: json) {
-            let client = options.client
-            var models: [RegistryClient.Object] = []
-            var cursor: String?
-            repeat {
-                let page = try await client.models(prefix: prefix, tag: tag, cursor: cursor)
-                models += page["models"] as? [RegistryClient.Object] ?? []
-                cursor = page["next_cursor"] as? String
-            } while cursor != nil
+            let models = try await Self.all(options.client, prefix: prefix, tag: tag)
             if json {
                 printJSON(["models": models])
             } else {
-                print(table(["NAME", "TAGS", "UPDATED", "DESCRIPTION"], models.map {
-                    [$0["name"] as? String ?? "", ($0["tags"] as? [String] ?? []).joined(separator: ","), $0["updated_at"] as? String ?? "", $0["description"] as? String ?? ""]
-                }), terminator: "")
+                print(Self.table(models), terminator: "")
             }
         }
+    }
+
+    /// Every model the listing names, page after page.
+    static func all(_ client: RegistryClient, prefix: String?, tag: String?) async throws -> [RegistryClient.Object] {
+        var models: [RegistryClient.Object] = []
+        var cursor: String?
+        repeat {
+            let page = try await client.models(prefix: prefix, tag: tag, cursor: cursor)
+            models += page["models"] as? [RegistryClient.Object] ?? []
+            cursor = page["next_cursor"] as? String
+        } while cursor != nil
+        return models
+    }
+
+    static func table(_ models: [RegistryClient.Object]) -> String {
+        warden.table(["NAME", "TAGS", "UPDATED", "DESCRIPTION"], models.map {
+            [$0["name"] as? String ?? "", ($0["tags"] as? [String] ?? []).joined(separator: ","), $0["updated_at"] as? String ?? "", $0["description"] as? String ?? ""]
+        })
     }
 }
 

@@ -121,26 +121,17 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingAsync(json: json) {
-            let client = options.client
             let needle = text.lowercased()
-            var found: [RegistryClient.Object] = []
-            var cursor: String?
-            repeat {
-                let page = try await client.models(prefix: nil, tag: tag, cursor: cursor)
-                for model in page["models"] as? [RegistryClient.Object] ?? [] {
-                    let haystack = [model["name"] as? String ?? "", model["description"] as? String ?? ""] + (model["tags"] as? [String] ?? [])
-                    if haystack.contains(where: { $0.lowercased().contains(needle) }) { found.append(model) }
-                }
-                cursor = page["next_cursor"] as? String
-            } while cursor != nil
+            let found = try await ModelsCommand.all(options.client, prefix: nil, tag: tag).filter { model in
+                let haystack = [model["name"] as? String ?? "", model["description"] as? String ?? ""] + (model["tags"] as? [String] ?? [])
+                return haystack.contains { $0.lowercased().contains(needle) }
+            }
             if json {
                 printJSON(["models": found])
             } else if found.isEmpty {
                 FileHandle.standardError.write(Data("no model's name, description or tags contain '\(text)'\n".utf8))
             } else {
-                print(table(["NAME", "TAGS", "UPDATED", "DESCRIPTION"], found.map {
-                    [$0["name"] as? String ?? "", ($0["tags"] as? [String] ?? []).joined(separator: ","), $0["updated_at"] as? String ?? "", $0["description"] as? String ?? ""]
-                }), terminator: "")
+                print(ModelsCommand.table(found), terminator: "")
             }
         }
     }
