@@ -27,8 +27,15 @@ RANGE = re.compile(r"^bytes=([0-9]+-[0-9]*|-[0-9]+)$")
 
 @schemathesis.hook
 def filter_failure(ctx, failure, case, response):
-    """Schemathesis 4.32's coverage phase labels `Range: 0` a positive case although it
-    breaks the header's pattern; the server's 400 there is right. Drop only that."""
+    """Drops two failures that are the run's own doing. Schemathesis 4.32's coverage phase
+    labels `Range: 0` a positive case although it breaks the header's pattern (the server's
+    400 there is right); and a token DELETE this file redirected answers 404."""
+    # A DELETE this hook sent to another id (so the run keeps its own token) rightly
+    # answers 404; the stateful phase then reports the token it created as not found.
+    rewritten = case.operation.method.upper() == "DELETE" and case.operation.path.startswith("/api/v1/tokens/") \
+        and TOKEN_ID and str((case.path_parameters or {}).get("id", "")) == str(int(TOKEN_ID) + 1_000_000)
+    if rewritten:
+        return False
     if type(failure).__name__ != "RejectedPositiveData":
         return True
     headers = {k.lower(): v for k, v in (case.headers or {}).items()}

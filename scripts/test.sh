@@ -30,7 +30,7 @@ skipped=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$summary"); skipped=${skipp
 
 if [[ -n ${SKIP_CONTRACT:-} ]]; then
     skipped=$((skipped + 1)); echo "contract: skipped (SKIP_CONTRACT)"
-elif WARDEN=.build/debug/warden scripts/contract-test.sh 2>&1 | tee "$logs/contract.log"; then
+elif WARDEN_BIN=.build/debug/warden CONTRACT_SEED=${CONTRACT_SEED:-20261204} scripts/contract-test.sh 2>&1 | tee "$logs/contract.log"; then
     passed=$((passed + 1)); echo "contract: passed"
 else
     failed=$((failed + 1)); status=1; echo "contract: FAILED (log: $logs/contract.log)"
