@@ -14,16 +14,14 @@ struct FsckCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The data directory (default ./warden-data).", valueName: "dir"))
-    var data: String = "./warden-data"
+    @OptionGroup var dataFolder: DataFolderOption
 
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
     func run() async throws {
         try await runReportingAsync(json: json) {
-            let folder = DataDirectory(data)
-            try folder.requireRegistry()
+            let folder = try dataFolder.registry()
             let server = folder.runningServer()
             if let server, !json { printServerNote(server, folder) }
             let check = ConsistencyCheck(
@@ -47,7 +45,7 @@ struct FsckCommand: AsyncParsableCommand {
                 for digest in report.orphanBlobs { print("orphan blob: \(digest) belongs to no version") }
                 for file in report.temporaryFiles { print("temporary file left behind: \(file)") }
                 if !report.orphanBlobs.isEmpty || !report.temporaryFiles.isEmpty {
-                    print("remove orphans and temporary files with: warden gc --data \(data)\(server == nil ? "" : " (after stopping the server)")")
+                    print("remove orphans and temporary files with: warden gc --data \(folder.root)\(server == nil ? "" : " (after stopping the server)")")
                 }
                 print(report.isClean ? "clean" : "NOT clean")
             }
@@ -73,8 +71,7 @@ struct GCCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("The data directory (default ./warden-data).", valueName: "dir"))
-    var data: String = "./warden-data"
+    @OptionGroup var dataFolder: DataFolderOption
 
     @Flag(name: .long, help: "List what would be removed, and remove nothing.")
     var dryRun = false
@@ -84,10 +81,9 @@ struct GCCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingAsync(json: json) {
-            let folder = DataDirectory(data)
-            try folder.requireRegistry()
+            let folder = try dataFolder.registry()
             if let pid = folder.runningServer() {
-                throw WardenError(.conflict, "a warden server (\(pid > 0 ? "pid \(pid)" : "another process")) is running on '\(data)'; gc would remove blobs a push in progress still needs, so stop the server first")
+                throw WardenError(.conflict, "a warden server (\(pid > 0 ? "pid \(pid)" : "another process")) is running on '\(folder.root)'; gc would remove blobs a push in progress still needs, so stop the server first")
             }
             // Held while collecting, so no server starts meanwhile.
             let lock = try folder.lock()
@@ -110,5 +106,19 @@ struct GCCommand: AsyncParsableCommand {
                 print("\(verb) \(report.removedBlobs.count) orphan blob(s) (\(byteSize(report.freedBytes))) and \(report.removedTemporaryFiles.count) temporary file(s)")
             }
         }
+    }
+}
+
+/// `--data DIR`, for the commands that read a registry's data folder offline.
+struct DataFolderOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The data directory (default ./warden-data).", valueName: "dir"))
+    var data: String = "./warden-data"
+
+    /// The folder, once it is known to hold a registry.
+    /// - Throws: `.pathNotFound` saying what to pass.
+    func registry() throws -> DataDirectory {
+        let folder = DataDirectory(data)
+        try folder.requireRegistry()
+        return folder
     }
 }
