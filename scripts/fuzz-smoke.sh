@@ -10,6 +10,8 @@
 # the seed corpus, so Fuzz/Corpus never grows) plus the checks a CI job needs: each target's
 # log must show libFuzzer finishing ("Done N runs"), and no crash-/timeout-/oom-/leak- artifact
 # may appear in Fuzz/out/ during this run. NICE, JOBS and FUZZ_ARGS pass through to run.sh.
+# libFuzzer's random seed is fixed (FUZZ_SEED, default 20261205) so that a CI failure can be
+# replayed: the same seed walks the same mutations, only as far as the machine's speed allows.
 # Exits 0 when every target ran clean, 1 otherwise, 2 on a usage error.
 set -euo pipefail
 
@@ -34,6 +36,7 @@ for target in "${targets[@]}"; do
     before[$target]=$(artifacts "$target")
 done
 
+export FUZZ_ARGS="-seed=${FUZZ_SEED:-20261205} ${FUZZ_ARGS:-}"
 status=0
 "$fuzz/run.sh" "$seconds" "${targets[@]}" || status=$?
 
