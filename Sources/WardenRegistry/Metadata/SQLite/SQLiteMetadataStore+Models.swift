@@ -4,14 +4,12 @@ import WardenCore
 
 extension SQLiteMetadataStore {
     public func createModel(name: String, description: String, tags: [String], actor: String) async throws -> ModelRecord {
-        guard !name.isEmpty else {
-            throw WardenError(.invalidArgument, "a model needs a name")
-        }
+        guard !name.isEmpty else { throw Self.emptyModelName() }
         let now = Self.now()
         let tags = Self.normalizedTags(tags)
         return try await write { db in
             if try Self.modelID(db, name) != nil {
-                throw WardenError(.conflict, "model '\(name)' already exists; choose another name, or publish a new version of '\(name)'")
+                throw Self.modelExists(name)
             }
             try db.execute(
                 sql: "INSERT INTO models (name, description, tags, created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -30,9 +28,7 @@ extension SQLiteMetadataStore {
     }
 
     public func listModels(prefix: String?, tag: String?, limit: Int, cursor: String?) async throws -> Page<ModelRecord> {
-        guard limit > 0 else {
-            throw WardenError(.invalidArgument, "a page needs a limit of at least 1, not \(limit)")
-        }
+        if let error = Self.pageLimit(limit) { throw error }
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let prefix, !prefix.isEmpty {
@@ -99,13 +95,7 @@ extension SQLiteMetadataStore {
         try await write { db in
             guard let id = try Self.modelID(db, name) else { throw Self.unknownModel(name) }
             let versions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM versions WHERE model_id = ?", arguments: [id]) ?? 0
-            if versions > 0 {
-                throw WardenError(
-                    .conflict,
-                    "model '\(name)' has \(versions) version\(versions == 1 ? "" : "s") and cannot be deleted; "
-                        + "versions are kept for audit, yank them instead"
-                )
-            }
+            if versions > 0 { throw Self.modelHasVersions(name, count: versions) }
             try db.execute(sql: "DELETE FROM models WHERE id = ?", arguments: [id])
             try self.appendEvent(db, .modelDeleted, model: name, actor: actor, at: now)
         }
@@ -115,23 +105,8 @@ extension SQLiteMetadataStore {
 
     static let modelColumns = "name, description, tags, created_at, updated_at, created_by"
 
-    static func modelRecord(_ row: Row) throws -> ModelRecord {
-        ModelRecord(
-            name: row["name"],
-            description: row["description"],
-            tags: try decodeArray(row["tags"], column: "models.tags"),
-            createdAt: date(row["created_at"]),
-            updatedAt: date(row["updated_at"]),
-            createdBy: row["created_by"]
-        )
-    }
-
     static func modelID(_ db: Database, _ name: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE name = ?", arguments: [name])
-    }
-
-    static func unknownModel(_ name: String) -> WardenError {
-        WardenError(.notFound, "model '\(name)' does not exist; check the name, or create the model first")
     }
 
     private static func replaceTags(_ db: Database, modelID: Int64, _ tags: [String]) throws {
@@ -139,22 +114,5 @@ extension SQLiteMetadataStore {
         for tag in tags {
             try db.execute(sql: "INSERT INTO model_tags (tag, model_id) VALUES (?, ?)", arguments: [tag, modelID])
         }
-    }
-
-    /// The least string above every string that starts with `prefix`, in SQLite's byte order
-    /// (which UTF-8 makes the order of Unicode scalars); nil when there is none.
-    static func upperBound(ofPrefix prefix: String) -> String? {
-        var scalars = Array(prefix.unicodeScalars)
-        while let last = scalars.popLast() {
-            var next = last.value + 1
-            if next == 0xD800 { next = 0xE000 }  // skip the surrogates, which are not scalars
-            if let scalar = Unicode.Scalar(next) {
-                scalars.append(scalar)
-                var text = String.UnicodeScalarView()
-                text.append(contentsOf: scalars)
-                return String(text)
-            }
-        }
-        return nil
     }
 }
