@@ -90,12 +90,13 @@ import WardenRegistry
     }
 
     @Test(arguments: StoreKind.available)
-    func aFailedMutationLeavesNoEvent(_ kind: StoreKind) async throws {
-        let fixture = try await MetadataFixture(kind)
+    func aFailedMutationLeavesNoEventAndNoAuditEntry(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind, audit: true)
         let store = fixture.store
         _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "alice")
         _ = try await store.insertVersion(newVersion("fraud", "1.0.0"), actor: "alice")
         let before = try await fixture.allEvents()
+        let audited = try await MetadataFixture.auditEntries(store)
 
         await expectAsyncWardenError(.conflict, containing: "already exists") {
             _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "mallory")
@@ -107,14 +108,22 @@ import WardenRegistry
             let file = FileEntry(path: "same", digest: sha("x"), size: 1)
             _ = try await store.insertVersion(newVersion("fraud", "2.0.0", files: [file, file]), actor: "mallory")
         }
+        await expectAsyncWardenError(.invalidArgument, containing: "negative size") {
+            _ = try await store.insertVersion(newVersion("fraud", "2.0.0", files: [FileEntry(path: "a", digest: sha("a"), size: -1)]), actor: "mallory")
+        }
         await expectAsyncWardenError(.conflict, containing: "cannot be deleted") {
             try await store.deleteModel(name: "fraud", actor: "mallory")
+        }
+        await expectAsyncWardenError(.notFound, containing: "has no rollout") {
+            _ = try await store.updateRollout(model: "fraud", phase: "paused", weight: 0, state: "{}", event: .rolloutPaused, detail: [:], actor: "mallory")
         }
         await expectAsyncWardenError(.notFound, containing: "no version") {
             _ = try await store.setAlias(model: "fraud", alias: "production", version: v("2.0.0"), actor: "mallory")
         }
 
         #expect(try await fixture.allEvents() == before)
+        let after = try await MetadataFixture.auditEntries(store)
+        #expect(after.entries == audited.entries && after.size == audited.size)
         #expect(try await store.versions(of: "fraud").map(\.version) == [v("1.0.0")])
         // The next event follows on without a gap.
         _ = try await store.insertVersion(newVersion("fraud", "2.0.0"), actor: "alice")

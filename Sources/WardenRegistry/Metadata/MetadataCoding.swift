@@ -96,6 +96,67 @@ extension MetadataCoding {
         ])
     }
 
+    // MARK: Models
+
+    /// Applies an update's new description and tags (nil: unchanged) to `model` and returns the
+    /// event detail of what changed: empty when nothing did, and the update records nothing.
+    static func apply(description: String?, tags: [String]?, to model: inout ModelRecord) -> [String: Any?] {
+        var detail: [String: Any?] = [:]
+        if let description, description != model.description {
+            model.description = description
+            detail["description"] = description
+        }
+        if let tags, tags != model.tags {
+            model.tags = tags
+            detail["tags"] = tags
+        }
+        return detail
+    }
+
+    // MARK: Rollouts
+
+    /// A rollout as `startRollout` stored it.
+    static func started(_ record: RolloutRecord, at now: Date, by actor: String) -> RolloutRecord {
+        var stored = record
+        stored.startedAt = now
+        stored.startedBy = actor
+        stored.updatedAt = now
+        return stored
+    }
+
+    /// A rollout as `updateRollout` stored it.
+    static func stepped(_ record: RolloutRecord, phase: String, weight: Int, state: String, at now: Date) -> RolloutRecord {
+        var stored = record
+        stored.phase = phase
+        stored.weight = weight
+        stored.state = state
+        stored.updatedAt = now
+        return stored
+    }
+
+    // MARK: Listing models
+
+    /// The conditions of a page of models, each a clause with one `?` for its value, in order:
+    /// a name range for `prefix` (not LIKE: it uses the name index and is case-sensitive),
+    /// names after `cursor`, and models carrying `tag`.
+    static func modelFilter(prefix: String?, tag: String?, cursor: String?) -> [(clause: String, value: String)] {
+        var conditions: [(clause: String, value: String)] = []
+        if let prefix, !prefix.isEmpty {
+            conditions.append(("name >= ?", prefix))
+            if let upper = upperBound(ofPrefix: prefix) { conditions.append(("name < ?", upper)) }
+        }
+        if let cursor { conditions.append(("name > ?", cursor)) }
+        if let tag { conditions.append(("id IN (SELECT model_id FROM model_tags WHERE tag = ?)", tag)) }
+        return conditions
+    }
+
+    /// `limit` models of the `limit + 1` read, and the cursor for the next page when there is one.
+    static func page(of rows: [ModelRecord], limit: Int) -> Page<ModelRecord> {
+        guard rows.count > limit else { return Page(items: rows, nextCursor: nil) }
+        let items = Array(rows.prefix(limit))
+        return Page(items: items, nextCursor: items.last?.name)
+    }
+
     // MARK: Event details
 
     /// The detail of `version.created`.

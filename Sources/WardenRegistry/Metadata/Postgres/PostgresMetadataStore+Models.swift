@@ -28,33 +28,20 @@ extension PostgresMetadataStore {
 
     public func listModels(prefix: String?, tag: String?, limit: Int, cursor: String?) async throws -> Page<ModelRecord> {
         if let error = Self.pageLimit(limit) { throw error }
+        // The shared clauses, each `?` bound as the next parameter (the name columns are COLLATE "C").
         var query = PostgresQuery.StringInterpolation(literalCapacity: 200, interpolationCount: 5)
         query.appendLiteral("SELECT \(Self.modelColumns) FROM models WHERE TRUE")
-        if let prefix, !prefix.isEmpty {
-            // A range, not LIKE: it uses the name index and is case-sensitive (the column is COLLATE "C").
-            query.appendLiteral(" AND name >= ")
-            query.appendInterpolation(prefix)
-            if let upper = Self.upperBound(ofPrefix: prefix) {
-                query.appendLiteral(" AND name < ")
-                query.appendInterpolation(upper)
-            }
-        }
-        if let cursor {
-            query.appendLiteral(" AND name > ")
-            query.appendInterpolation(cursor)
-        }
-        if let tag {
-            query.appendLiteral(" AND id IN (SELECT model_id FROM model_tags WHERE tag = ")
-            query.appendInterpolation(tag)
-            query.appendLiteral(")")
+        for condition in Self.modelFilter(prefix: prefix, tag: tag, cursor: cursor) {
+            let parts = condition.clause.components(separatedBy: "?")
+            query.appendLiteral(" AND " + parts[0])
+            query.appendInterpolation(condition.value)
+            query.appendLiteral(parts.dropFirst().joined())
         }
         query.appendLiteral(" ORDER BY name LIMIT ")
         query.appendInterpolation(limit + 1)
         let finalQuery = PostgresQuery(stringInterpolation: query)
         let rows = try await read { session in try await session.rows(finalQuery).map(Self.modelRecord) }
-        guard rows.count > limit else { return Page(items: rows, nextCursor: nil) }
-        let items = Array(rows.prefix(limit))
-        return Page(items: items, nextCursor: items.last?.name)
+        return Self.page(of: rows, limit: limit)
     }
 
     public func updateModel(name: String, description: String?, tags: [String]?, actor: String) async throws -> ModelRecord {
@@ -66,17 +53,9 @@ extension PostgresMetadataStore {
             }
             let id = try row.integer("id")
             var model = try Self.modelRecord(row)
-            var detail: [String: Any?] = [:]
-            if let description, description != model.description {
-                model.description = description
-                detail["description"] = description
-            }
-            if let tags, tags != model.tags {
-                model.tags = tags
-                detail["tags"] = tags
-                try await Self.replaceTags(session, modelID: id, tags)
-            }
+            let detail = Self.apply(description: description, tags: tags, to: &model)
             if detail.isEmpty { return model }
+            if detail["tags"] != nil { try await Self.replaceTags(session, modelID: id, model.tags) }
             model.updatedAt = now
             try await session.execute("""
                 UPDATE models SET description = \(model.description), tags = \(Self.jsonArray(model.tags)), updated_at = \(Self.millis(now))

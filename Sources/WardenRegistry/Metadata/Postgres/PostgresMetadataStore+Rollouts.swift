@@ -29,18 +29,14 @@ extension PostgresMetadataStore {
                 session, .rolloutStarted, model: record.model, version: record.candidate, actor: actor, at: now,
                 detail: Self.rolloutStartedDetail(record)
             )
-            var stored = record
-            stored.startedAt = now
-            stored.startedBy = actor
-            stored.updatedAt = now
-            return stored
+            return Self.started(record, at: now, by: actor)
         }
     }
 
     public func updateRollout(model: String, phase: String, weight: Int, state: String, event: RegistryEvent.Kind, detail: [String: String], actor: String) async throws -> RolloutRecord {
         let now = Self.now()
         return try await write { session in
-            guard var record = try await session.first("SELECT * FROM rollouts WHERE model = \(model)").map(Self.rolloutRecord) else {
+            guard let record = try await session.first("SELECT * FROM rollouts WHERE model = \(model)").map(Self.rolloutRecord) else {
                 throw Self.noRollout(model)
             }
             try await session.execute("""
@@ -49,11 +45,7 @@ extension PostgresMetadataStore {
                 """)
             let eventDetail = Self.rolloutStepDetail(detail, phase: phase, weight: weight, from: record.phase)
             try await self.appendEvent(session, event, model: model, version: record.candidate, actor: actor, at: now, detail: eventDetail)
-            record.phase = phase
-            record.weight = weight
-            record.state = state
-            record.updatedAt = now
-            return record
+            return Self.stepped(record, phase: phase, weight: weight, state: state, at: now)
         }
     }
 

@@ -29,35 +29,14 @@ extension SQLiteMetadataStore {
 
     public func listModels(prefix: String?, tag: String?, limit: Int, cursor: String?) async throws -> Page<ModelRecord> {
         if let error = Self.pageLimit(limit) { throw error }
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if let prefix, !prefix.isEmpty {
-            // A range, not LIKE: it uses the name index and is case-sensitive.
-            conditions.append("name >= ?")
-            arguments += [prefix]
-            if let upper = Self.upperBound(ofPrefix: prefix) {
-                conditions.append("name < ?")
-                arguments += [upper]
-            }
-        }
-        if let cursor {
-            conditions.append("name > ?")
-            arguments += [cursor]
-        }
-        if let tag {
-            conditions.append("id IN (SELECT model_id FROM model_tags WHERE tag = ?)")
-            arguments += [tag]
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let conditions = Self.modelFilter(prefix: prefix, tag: tag, cursor: cursor)
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.map(\.clause).joined(separator: " AND ")
         let sql = "SELECT \(Self.modelColumns) FROM models \(filter) ORDER BY name LIMIT ?"
-        arguments += [limit + 1]
-        let finalArguments = arguments
+        let arguments = StatementArguments(conditions.map(\.value)) + [limit + 1]
         let rows = try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.modelRecord)
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.modelRecord)
         }
-        guard rows.count > limit else { return Page(items: rows, nextCursor: nil) }
-        let items = Array(rows.prefix(limit))
-        return Page(items: items, nextCursor: items.last?.name)
+        return Self.page(of: rows, limit: limit)
     }
 
     public func updateModel(name: String, description: String?, tags: [String]?, actor: String) async throws -> ModelRecord {
@@ -69,17 +48,9 @@ extension SQLiteMetadataStore {
             }
             let id: Int64 = row["id"]
             var model = try Self.modelRecord(row)
-            var detail: [String: Any?] = [:]
-            if let description, description != model.description {
-                model.description = description
-                detail["description"] = description
-            }
-            if let tags, tags != model.tags {
-                model.tags = tags
-                detail["tags"] = tags
-                try Self.replaceTags(db, modelID: id, tags)
-            }
+            let detail = Self.apply(description: description, tags: tags, to: &model)
             if detail.isEmpty { return model }
+            if detail["tags"] != nil { try Self.replaceTags(db, modelID: id, model.tags) }
             model.updatedAt = now
             try db.execute(
                 sql: "UPDATE models SET description = ?, tags = ?, updated_at = ? WHERE id = ?",
