@@ -191,10 +191,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Helpers every test target shares: temporary directories, the WardenError expectation.
+        // Helpers every test target shares: temporary directories, the WardenError expectation,
+        // databases on the PostgreSQL test server.
         .target(
             name: "WardenTestSupport",
-            dependencies: ["WardenCore"],
+            dependencies: [
+                "WardenCore",
+                // Fresh databases on the PostgreSQL test server (WARDEN_TEST_POSTGRES_URL).
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Tests/WardenTestSupport",
             swiftSettings: swiftSettings
         ),

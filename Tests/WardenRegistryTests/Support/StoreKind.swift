@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import Testing
 import WardenCore
+import WardenTestSupport
 @testable import WardenRegistry
 
 /// The metadata stores every shared test runs against, each on a fresh database.
@@ -21,16 +22,15 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
-/// The PostgreSQL server the tests use, from `WARDEN_TEST_POSTGRES_URL`
-/// (postgres://USER:PASS@127.0.0.1:PORT/DB); each test gets a database of its own.
+/// The PostgreSQL server the tests use (`PostgresTestDatabase`, from `WARDEN_TEST_POSTGRES_URL`);
+/// each test gets a database of its own.
 enum PostgresTestServer {
-    static let url: String? = ProcessInfo.processInfo.environment["WARDEN_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static var isConfigured: Bool { url != nil }
-    static let skipReason = "WARDEN_TEST_POSTGRES_URL is not set; scripts/test.sh starts a PostgreSQL server and sets it"
+    static var isConfigured: Bool { PostgresTestDatabase.isConfigured }
+    static var skipReason: String { PostgresTestDatabase.skipReason }
 
     private static let announced: Void = {
         FileHandle.standardError.write(Data(
-            "skipped: the PostgreSQL cases of the metadata-store suites (MetadataModelTests, MetadataVersionTests, MetadataAliasTests, MetadataTokenTests, MetadataEventTests, AuditLogTests, PostgresMetadataStoreTests, RegistryPublishTests): \(skipReason)\n".utf8
+            "skipped: the PostgreSQL cases of the metadata-store suites (MetadataModelTests, MetadataVersionTests, MetadataAliasTests, MetadataTokenTests, MetadataEventTests, MetadataSharedDatabaseTests, AuditLogTests, PostgresMetadataStoreTests, RegistryPublishTests): \(skipReason)\n".utf8
         ))
     }()
 
@@ -38,23 +38,18 @@ enum PostgresTestServer {
     static func announceSkip() { announced }
 
     static func location() throws -> PostgresLocation {
-        guard let url else { throw WardenError(.invalidArgument, skipReason) }
+        guard let url = PostgresTestDatabase.serverURL else { throw WardenError(.invalidArgument, skipReason) }
         return try PostgresLocation(url: url)
     }
 
     /// Creates `warden_test_<random>` on the server and returns where it is.
     static func createDatabase() async throws -> PostgresLocation {
-        let server = try location()
-        let name = "warden_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
-        // A database name cannot be a bound parameter; this one is made here of hex digits only.
-        try await admin(server) { try await $0.execute(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
-        return server.with(database: name)
+        try PostgresLocation(url: try await PostgresTestDatabase.create())
     }
 
     /// Drops a database made by `createDatabase()`, disconnecting whoever is still on it.
     static func dropDatabase(_ database: String) async {
-        guard let server = try? location(), database.hasPrefix("warden_test_"), database.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return }
-        try? await admin(server) { try await $0.execute(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(database) WITH (FORCE)")) }
+        await PostgresTestDatabase.drop(database)
     }
 
     /// Runs `body` on a connection to `location`'s database, then closes it.
