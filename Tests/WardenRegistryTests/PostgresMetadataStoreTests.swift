@@ -124,7 +124,7 @@ struct PostgresMetadataStoreTests {
         // Port 1 on loopback: nothing listens there, so the connection is refused at once.
         let location = try PostgresTestServer.location()
         let url = "postgres://\(location.username):secret@127.0.0.1:1/warden?sslmode=disable"
-        await expectAsyncWardenError(.ioFailure, containing: ["cannot connect to PostgreSQL at 127.0.0.1:1: ", "check that it runs"]) {
+        await expectAsyncWardenError(.ioFailure, containing: ["cannot connect to PostgreSQL at 127.0.0.1:1: connection refused; check that it runs"]) {
             _ = try await PostgresMetadataStore(url: url)
         }
     }

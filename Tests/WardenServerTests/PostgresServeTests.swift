@@ -34,7 +34,7 @@ struct PostgresServeTests {
         let directory = try TemporaryDirectory("warden-pg-serve")
         defer { directory.remove() }
         // Port 1 on loopback: nothing listens there.
-        await expectAsyncWardenError(.ioFailure, containing: ["cannot connect to PostgreSQL at 127.0.0.1:1: ", "check that it runs"]) {
+        await expectAsyncWardenError(.ioFailure, containing: ["cannot connect to PostgreSQL at 127.0.0.1:1: connection refused; check that it runs"]) {
             _ = try await Self.open(metadata: "postgres://warden:hunter2@127.0.0.1:1/warden?sslmode=disable", in: directory)
         }
     }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import PostgresNIO
 import WardenCore
 
@@ -49,7 +52,7 @@ extension PostgresMetadataStore {
     /// What went wrong below the protocol, in words: postgres-nio's own description hides detail on purpose.
     private static func connectionProblem(_ error: PSQLError) -> String {
         if let underlying = error.underlying {
-            return "\(underlying)"
+            return socketProblem(underlying)
         }
         switch error.code {
         case .serverClosedConnection: return "the server closed the connection"
@@ -57,6 +60,22 @@ extension PostgresMetadataStore {
         case .sslUnsupported: return "the server does not offer TLS, which sslmode=require needs"
         case .unsupportedAuthMechanism, .authMechanismRequiresPassword, .saslError: return "authentication failed (\(error.code)); check the user and password in the URL"
         default: return "\(error.code)"
+        }
+    }
+
+    /// A failed connect in a few words: "connection refused", "no answer within 5 s", a name that does not resolve.
+    private static func socketProblem(_ error: any Error) -> String {
+        switch error {
+        case let error as NIOConnectionError:
+            if let failure = error.connectionErrors.first { return socketProblem(failure.error) }
+            if error.dnsAError != nil || error.dnsAAAAError != nil { return "the host name '\(error.host)' does not resolve" }
+            return "no address of '\(error.host)' answered"
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode)).lowercased()
+        case ChannelError.connectTimeout(let timeout):
+            return "no answer within \(timeout.nanoseconds / 1_000_000_000) s"
+        default:
+            return "\(error)"
         }
     }
 }
