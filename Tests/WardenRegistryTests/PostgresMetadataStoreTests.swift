@@ -12,12 +12,21 @@ struct PostgresMetadataStoreTests {
     /// How long a change made through one store may take to wake another's followers.
     static let wakeLimit: Duration = .seconds(1)
 
-    /// Waits (at most 5 s) for `store`'s change signal to move beyond `seen`; returns how long it took.
-    static func wake(_ store: any MetadataStore, beyond seen: UInt64) async -> Duration {
-        let clock = ContinuousClock()
-        let start = clock.now
+    /// Waits (at most 5 s) for `store`'s change signal to move beyond `seen`; returns when it woke.
+    static func wake(_ store: any MetadataStore, beyond seen: UInt64) async -> ContinuousClock.Instant {
         await store.changeSignal.wait(beyond: seen, timeout: .seconds(5))
-        return clock.now - start
+        return ContinuousClock.now
+    }
+
+    /// Writes through `writer` while `follower` waits, and returns how long after the commit the
+    /// follower woke (zero when the notification came before the writer's call returned). Measured
+    /// from the commit, not from the call: on a loaded machine the write itself may take a while.
+    static func wakeDelay(writer: any MetadataStore, follower: any MetadataStore, _ write: @Sendable (any MetadataStore) async throws -> Void) async throws -> Duration {
+        let seen = follower.changeSignal.generation
+        async let woke = wake(follower, beyond: seen)
+        try await write(writer)
+        let committed = ContinuousClock.now
+        return max(.zero, await woke - committed)
     }
 
     @Test("a write through one store wakes another store's change follower within 1 s")
@@ -27,10 +36,10 @@ struct PostgresMetadataStoreTests {
         for index in 0..<3 {
             let seen = other.changeSignal.generation
             let before = try await other.latestEventSequence()
-            async let waited = Self.wake(other, beyond: seen)
-            _ = try await fixture.store.createModel(name: "m\(index)", description: "", tags: [], actor: "alice")
-            let elapsed = await waited
-            #expect(elapsed < Self.wakeLimit, "woken after \(elapsed)")
+            let elapsed = try await Self.wakeDelay(writer: fixture.store, follower: other) { store in
+                _ = try await store.createModel(name: "m\(index)", description: "", tags: [], actor: "alice")
+            }
+            #expect(elapsed < Self.wakeLimit, "woken \(elapsed) after the commit")
             #expect(other.changeSignal.generation > seen)
             #expect(try await other.events(after: before, limit: 10).map(\.model) == ["m\(index)"])
         }
@@ -56,11 +65,10 @@ struct PostgresMetadataStoreTests {
                 try await session.rows("SELECT pid FROM pg_stat_activity WHERE datname = \(database.database) AND query ILIKE 'LISTEN%'").count == 2
             }
         }
-        let again = other.changeSignal.generation
-        async let waited = Self.wake(other, beyond: again)
-        _ = try await fixture.store.createModel(name: "after", description: "", tags: [], actor: "alice")
-        let elapsed = await waited
-        #expect(elapsed < Self.wakeLimit, "woken after \(elapsed)")
+        let elapsed = try await Self.wakeDelay(writer: fixture.store, follower: other) { store in
+            _ = try await store.createModel(name: "after", description: "", tags: [], actor: "alice")
+        }
+        #expect(elapsed < Self.wakeLimit, "woken \(elapsed) after the commit")
     }
 
     @Test("two processes opening a new database at once migrate it once")
