@@ -46,7 +46,7 @@ extension PostgresMetadataStore {
                 """)
             let applied = Set(try await session.rows("SELECT version FROM schema_migrations").map { try $0.integer("version") })
             if let newest = applied.max(), newest > migrations.count {
-                throw WardenErrorFactory.newerSchema(location: location, found: Int(newest), known: migrations.count)
+                throw newerSchema(location: location, found: Int(newest), known: migrations.count)
             }
             for migration in migrations where !applied.contains(Int64(migration.version)) {
                 try await inTransaction(connection, logger: logger) { session in
@@ -66,6 +66,13 @@ extension PostgresMetadataStore {
             throw error
         }
         try await session.execute("SELECT pg_advisory_unlock(\(migrationLockKey))")
+    }
+
+    static func newerSchema(location: PostgresLocation, found: Int, known: Int) -> WardenError {
+        WardenError(
+            .ioFailure,
+            "the metadata database \(location.database) at \(location) has schema version \(found), newer than this warden knows (\(known)); upgrade warden"
+        )
     }
 
     private static let schemaV1 = """
@@ -210,14 +217,4 @@ extension PostgresMetadataStore {
             updated_at BIGINT NOT NULL
         );
         """
-}
-
-/// Errors of opening a database, worded once.
-enum WardenErrorFactory {
-    static func newerSchema(location: PostgresLocation, found: Int, known: Int) -> WardenError {
-        WardenError(
-            .ioFailure,
-            "the metadata database \(location.database) at \(location) has schema version \(found), newer than this warden knows (\(known)); upgrade warden"
-        )
-    }
 }
