@@ -7,7 +7,7 @@ import WardenTestSupport
 
 /// The Merkle audit log kept by each metadata store, on a real database, tampered with
 /// directly in SQL the way an intruder with access to the database would.
-@Suite("The audit log")
+@Suite("The audit log", .metadataCleanup)
 struct AuditLogTests {
     /// Six changes: a model, two tokens, a revocation, a model update and a deletion.
     static func mutate(_ store: any MetadataStore) async throws {

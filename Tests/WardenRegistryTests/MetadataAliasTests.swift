@@ -3,7 +3,7 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataAliasTests {
+@Suite(.metadataCleanup) struct MetadataAliasTests {
     /// Model `fraud` with versions 1.0.0, 1.1.0 and 2.0.0.
     func publish(_ store: any MetadataStore) async throws {
         _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "alice")

@@ -3,7 +3,7 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataEventTests {
+@Suite(.metadataCleanup) struct MetadataEventTests {
     /// One of every mutation, each expected to leave exactly one event.
     func everyMutation(on store: any MetadataStore) async throws -> [RegistryEvent.Kind] {
         var expected: [RegistryEvent.Kind] = []

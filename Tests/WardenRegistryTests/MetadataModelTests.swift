@@ -3,7 +3,7 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataModelTests {
+@Suite(.metadataCleanup) struct MetadataModelTests {
     @Test(arguments: StoreKind.available)
     func createReadUpdateDelete(_ kind: StoreKind) async throws {
         let fixture = try await MetadataFixture(kind)

@@ -5,7 +5,7 @@ import WardenCore
 
 /// Two stores on one database, as two processes (two `warden serve` replicas, or a server and
 /// `warden fsck`) have them, and the all-or-nothing of each write with its audit entry.
-@Suite struct MetadataSharedDatabaseTests {
+@Suite(.metadataCleanup) struct MetadataSharedDatabaseTests {
     @Test(arguments: StoreKind.available)
     func twoStoresRacingToPublishOneVersionLeaveOneWinner(_ kind: StoreKind) async throws {
         let fixture = try await MetadataFixture(kind, audit: true)

@@ -3,7 +3,7 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataTokenTests {
+@Suite(.metadataCleanup) struct MetadataTokenTests {
     @Test(arguments: StoreKind.available)
     func createLookUpAndRevoke(_ kind: StoreKind) async throws {
         let fixture = try await MetadataFixture(kind)

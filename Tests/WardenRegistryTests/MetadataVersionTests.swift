@@ -3,7 +3,7 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataVersionTests {
+@Suite(.metadataCleanup) struct MetadataVersionTests {
     func createModels(_ store: any MetadataStore, _ names: String...) async throws {
         for name in names {
             _ = try await store.createModel(name: name, description: "", tags: [], actor: "alice")

@@ -7,7 +7,7 @@ import WardenCore
 /// What only the PostgreSQL store has: a server to reach, a URL to read, migrations that
 /// several processes may run at once, and changes that arrive through LISTEN/NOTIFY.
 /// Needs WARDEN_TEST_POSTGRES_URL; skipped (visibly) without it.
-@Suite("The PostgreSQL metadata store", .enabled(if: PostgresTestServer.isConfigured, Comment(rawValue: PostgresTestServer.skipReason)))
+@Suite("The PostgreSQL metadata store", .enabled(if: PostgresTestServer.isConfigured, Comment(rawValue: PostgresTestServer.skipReason)), .metadataCleanup)
 struct PostgresMetadataStoreTests {
     /// How long a change made through one store may take to wake another's followers.
     static let wakeLimit: Duration = .seconds(1)

@@ -48,7 +48,7 @@ final class PublishFixture: Sendable {
     }
 }
 
-@Suite struct RegistryPublishTests {
+@Suite(.metadataCleanup) struct RegistryPublishTests {
     @Test(arguments: StoreKind.available)
     func aPublishRecordsSignersTheBumpAndLineage(_ kind: StoreKind) async throws {
         let fixture = try await PublishFixture(kind)

@@ -10,8 +10,9 @@ import WardenCore
 /// a fresh database on the PostgreSQL test server. Tests talk to `store` as `any MetadataStore`,
 /// so the same tests run against both.
 ///
-/// Swift Testing has no async teardown for a test's locals: `deinit` closes the stores and
-/// drops the PostgreSQL database in a task of its own (the server is a throwaway one).
+/// Swift Testing has no async teardown for a test's locals: in a suite with the
+/// `.metadataCleanup` trait the fixture is cleaned up (stores closed, PostgreSQL database
+/// dropped, folder removed) right after its test; elsewhere `deinit` starts that in a task.
 final class MetadataFixture: Sendable {
     let kind: StoreKind
     let directory: TemporaryDirectory
@@ -40,10 +41,23 @@ final class MetadataFixture: Sendable {
             throw error
         }
         opened.withLock { $0.append(store) }
+        MetadataCleanup.register(self)
+    }
+
+    /// Closes every store opened, drops the PostgreSQL database and removes the folder; once.
+    func cleanUp() async {
+        let stores = opened.withLock { opened in
+            defer { opened.removeAll() }
+            return opened
+        }
+        for store in stores { await Self.close(store) }
+        if let database { await PostgresTestServer.dropDatabase(database.database) }
+        directory.remove()
     }
 
     deinit {
         let stores = opened.withLock { $0 }
+        guard !stores.isEmpty else { return }
         let database = self.database
         let directory = self.directory
         Task {
@@ -122,6 +136,41 @@ final class MetadataFixture: Sendable {
     func kinds(after sequence: Int64 = 0) async throws -> [RegistryEvent.Kind] {
         try await store.events(after: sequence, limit: 10_000).map(\.kind)
     }
+}
+
+/// Cleans up the `MetadataFixture`s a test case made as soon as the case ends, so PostgreSQL
+/// connections and databases do not outlive it (a test process can end before `deinit`'s
+/// tasks do, leaving databases behind on a long-lived server).
+struct MetadataCleanup: SuiteTrait, TestTrait, TestScoping {
+    final class Fixtures: Sendable {
+        let list = Mutex<[MetadataFixture]>([])
+    }
+
+    @TaskLocal static var current: Fixtures?
+
+    var isRecursive: Bool { true }
+
+    static func register(_ fixture: MetadataFixture) {
+        current?.list.withLock { $0.append(fixture) }
+    }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        guard testCase != nil else { return try await function() }
+        let fixtures = Fixtures()
+        defer { fixtures.list.withLock { $0.removeAll() } }
+        do {
+            try await Self.$current.withValue(fixtures) { try await function() }
+        } catch {
+            for fixture in fixtures.list.withLock({ $0 }) { await fixture.cleanUp() }
+            throw error
+        }
+        for fixture in fixtures.list.withLock({ $0 }) { await fixture.cleanUp() }
+    }
+}
+
+extension Trait where Self == MetadataCleanup {
+    /// Cleans up each test case's metadata fixtures when the case ends.
+    static var metadataCleanup: Self { MetadataCleanup() }
 }
 
 /// A version as a publisher would send it, with one or two files.
