@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         // Registry metadata: SQLite with WAL, migrations and foreign keys.
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // Registry metadata shared by several `warden serve` replicas: PostgreSQL through its
+        // connection pool (PostgresClient), with LISTEN/NOTIFY for the change stream.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         // The HTTP server and its lifecycle (graceful shutdown on SIGTERM/SIGINT).
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -117,6 +120,7 @@ let package = Package(
                 "WardenModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -187,10 +191,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Helpers every test target shares: temporary directories, the WardenError expectation.
+        // Helpers every test target shares: temporary directories, the WardenError expectation,
+        // databases on the PostgreSQL test server.
         .target(
             name: "WardenTestSupport",
-            dependencies: ["WardenCore"],
+            dependencies: [
+                "WardenCore",
+                // Fresh databases on the PostgreSQL test server (WARDEN_TEST_POSTGRES_URL).
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Tests/WardenTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -228,6 +237,7 @@ let package = Package(
             dependencies: [
                 "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

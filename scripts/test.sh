@@ -9,6 +9,11 @@
 #    of the served openapi.yaml against a real `warden serve` on loopback.
 # 3. The fuzzers (scripts/fuzz-smoke.sh): each libFuzzer target in Fuzz/ for FUZZ_SECONDS (60).
 #
+# Before swift test it starts a throwaway PostgreSQL server (scripts/postgres-test-server.sh)
+# for the PostgreSQL cases of the metadata-store suites, unless WARDEN_TEST_POSTGRES_URL is
+# already set, and stops it at the end. Without PostgreSQL's binaries those cases are skipped,
+# visibly; under CI (CI=true) a server that does not start fails the run.
+#
 # Ends with one plain line, `tests: N passed, N failed, N skipped`: swift test's counts, plus
 # one test for the contract run and one per fuzz target. Exits non-zero when anything failed.
 set -uo pipefail
@@ -17,6 +22,20 @@ logs=${TEST_LOGS:-$(mktemp -d)}
 status=0
 
 swift --version
+
+# PostgreSQL for the metadata-store suites.
+if [[ -z ${WARDEN_TEST_POSTGRES_URL:-} ]]; then
+    postgres_dir=$(mktemp -d)
+    if WARDEN_TEST_POSTGRES_URL=$(scripts/postgres-test-server.sh start "$postgres_dir"); then
+        export WARDEN_TEST_POSTGRES_URL
+        trap 'scripts/postgres-test-server.sh stop "$postgres_dir"' EXIT
+        echo "postgres: test server on ${WARDEN_TEST_POSTGRES_URL##*@}"
+    else
+        rm -rf "$postgres_dir"
+        echo "postgres: no test server; the PostgreSQL cases will be skipped" >&2
+        [[ -z ${CI:-} ]] || { echo "tests: 0 passed, 1 failed, 0 skipped"; exit 1; }
+    fi
+fi
 if ! swift build --build-tests; then
     echo "tests: 0 passed, 1 failed, 0 skipped"
     exit 1

@@ -9,6 +9,9 @@ import Yams
 /// `require_signature`, `max_blob_size`, `allow_anonymous_read`.
 public struct ServerConfiguration: Sendable, Equatable {
     public var dataDirectory = "./warden-data"
+    /// A PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) for the registry's metadata,
+    /// shared by every replica; nil keeps it in DATA/warden.db (SQLite).
+    public var metadata: String?
     public var host = "127.0.0.1"
     public var port = 8080
     /// The `*.pub` keys signatures must verify against; defaults to `DATA/trust`.
@@ -42,7 +45,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     }
 
     static let settings = [
-        "data", "host", "port", "trust", "require_signature", "max_blob_size", "allow_anonymous_read", "max_request_size",
+        "data", "metadata", "host", "port", "trust", "require_signature", "max_blob_size", "allow_anonymous_read", "max_request_size",
         "repository", "model_control_mode", "load_models", "repository_poll_seconds", "serve_aliases", "serve_latest", "policies",
         "wasm_max_fuel", "wasm_max_memory_pages", "wasm_max_timeout_ms",
         "header_timeout_seconds", "idle_timeout_seconds", "max_connections",
@@ -92,6 +95,9 @@ public struct ServerConfiguration: Sendable, Equatable {
             case "data":
                 guard let text = value as? String else { throw fail(key, "must be a directory path") }
                 configuration.dataDirectory = text
+            case "metadata":
+                guard let text = value as? String else { throw fail(key, "must be a PostgreSQL URL such as postgres://USER:PASSWORD@HOST:5432/DATABASE") }
+                configuration.metadata = text
             case "host":
                 guard let text = value as? String else { throw fail(key, "must be an address such as 127.0.0.1") }
                 configuration.host = text

@@ -35,6 +35,8 @@ public struct WardenServer: Sendable {
     public let logger: Logger
     /// Held for as long as any copy of the server lives: the data folder is this server's.
     let dataLock: DataDirectoryLock
+    /// Closes the metadata store's connections at shutdown (PostgreSQL's pool and listener).
+    let closeMetadata: @Sendable () async -> Void
 
     /// Opens (creating when new) the data directory laid out as `DataDirectory` says, and locks
     /// it for this server.
@@ -61,7 +63,39 @@ public struct WardenServer: Sendable {
         if stale > 0 { logger.notice("removed \(stale) interrupted upload(s) from a previous run") }
         // Every change is appended to the Merkle audit log, signed with DATA/audit.key.
         let audit = try AuditLog.openOrCreate(directory: data.root)
-        let metadata = try SQLiteMetadataStore(path: data.database, audit: audit)
+        // With --metadata, PostgreSQL shared by every replica; otherwise DATA/warden.db.
+        let (metadata, closeMetadata) = try await openMetadata(configuration, data: data, audit: audit, logger: logger)
+        do {
+            return try await open(configuration, data: data, lock: lock, blobs: blobs, metadata: metadata, closeMetadata: closeMetadata, logger: logger)
+        } catch {
+            // Nothing half-initialised: a store that opened is closed again.
+            await closeMetadata()
+            throw error
+        }
+    }
+
+    /// Closes the metadata store's connections, for a server opened but never run (running
+    /// closes them at shutdown).
+    public func close() async {
+        await closeMetadata()
+    }
+
+    /// The metadata store the configuration names, and how to close it.
+    static func openMetadata(
+        _ configuration: ServerConfiguration, data: DataDirectory, audit: AuditLog, logger: Logger
+    ) async throws -> (any MetadataStore, @Sendable () async -> Void) {
+        guard let url = configuration.metadata else {
+            return (try SQLiteMetadataStore(path: data.database, audit: audit), {})
+        }
+        let store = try await PostgresMetadataStore(url: url, audit: audit, logger: logger)
+        logger.info("registry metadata in PostgreSQL at \(store.location)/\(store.location.database)")
+        return (store, { await store.close() })
+    }
+
+    private static func open(
+        _ configuration: ServerConfiguration, data: DataDirectory, lock: DataDirectoryLock, blobs: FileSystemBlobStore,
+        metadata: any MetadataStore, closeMetadata: @escaping @Sendable () async -> Void, logger: Logger
+    ) async throws -> WardenServer {
 
         var trust: TrustPolicy?
         let trustDirectory = configuration.effectiveTrustDirectory
@@ -116,7 +150,10 @@ public struct WardenServer: Sendable {
         }
         let serving = Serving(server: server, source: source, metrics: metrics)
         let rollouts = configuration.repository == nil ? RolloutService(registry: registry, server: server, source: source, logger: logger) : nil
-        return WardenServer(configuration: configuration, registry: registry, serving: serving, rollouts: rollouts, prometheus: prometheus, logger: logger, dataLock: lock)
+        return WardenServer(
+            configuration: configuration, registry: registry, serving: serving, rollouts: rollouts, prometheus: prometheus, logger: logger,
+            dataLock: lock, closeMetadata: closeMetadata
+        )
     }
 
     /// On first start (no tokens yet), creates an admin token and writes it to `DATA/admin.token` (mode 0600).
@@ -131,7 +168,7 @@ public struct WardenServer: Sendable {
         let line = Array((secret + "\n").utf8)
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         fsync(fd)
-        close(fd)
+        Glibc.close(fd)
         guard written == line.count else { throw WardenError(.ioFailure, "cannot write the admin token to '\(path)'") }
         _ = try await registry.createToken(name: "admin", role: .admin, secretHash: TokenSecret.hash(secret), actor: "bootstrap")
         logger.notice("created the first admin token in \(path) (mode 0600); use it with WARDEN_TOKEN=$(cat \(path))")
@@ -199,10 +236,21 @@ public struct WardenServer: Sendable {
                 address: .hostname(configuration.host, port: configuration.port), serverName: "warden",
                 availableConnectionsDelegate: .maximum(limits.maximumConnections, logger: logger)
             ),
-            services: [ModelSourceService(source: serving.source, rollouts: rollouts)],
+            // Services stop in reverse order: the store closes after the models stop following it.
+            services: [MetadataCloseService(close: closeMetadata), ModelSourceService(source: serving.source, rollouts: rollouts)],
             onServerRunning: onServerRunning,
             logger: logger
         )
+    }
+}
+
+/// Closes the metadata store once shutdown begins and everything after it in the group has stopped.
+struct MetadataCloseService: Service {
+    let close: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await close()
     }
 }
 

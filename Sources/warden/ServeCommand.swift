@@ -9,7 +9,7 @@ import WardenServing
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the model registry and the inference server: SQLite metadata and content-addressed blobs in one data directory.",
+        abstract: "Run the model registry and the inference server: SQLite metadata (or PostgreSQL with --metadata) and content-addressed blobs in one data directory.",
         discussion: """
             On first start it creates DATA/admin.token (mode 0600) holding an admin API token. \
             The registry API is under /api/v1 (see /openapi.yaml); /healthz and /readyz answer probes. \
@@ -23,6 +23,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("The data directory (default ./warden-data).", valueName: "dir"))
     var data: String?
+
+    @Option(name: .long, help: ArgumentHelp("Keep the registry's metadata in PostgreSQL, shared by every replica, instead of DATA/warden.db.", valueName: "postgres://user:password@host:port/db"))
+    var metadata: String?
 
     @Option(name: .long, help: "The address to listen on (default 127.0.0.1).")
     var host: String?
@@ -107,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let config { settings = try ServerConfiguration.load(file: config) }
         }
         if let data { settings.dataDirectory = data }
+        if let metadata { settings.metadata = metadata }
         if let host { settings.host = host }
         if let port { settings.port = port }
         if let trust { settings.trustDirectory = trust }

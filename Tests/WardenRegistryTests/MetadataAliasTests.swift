@@ -3,24 +3,20 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataAliasTests {
-    let fixture: MetadataFixture
-    var store: any MetadataStore { fixture.store }
-
-    init() throws {
-        fixture = try MetadataFixture()
-    }
-
+@Suite(.metadataCleanup) struct MetadataAliasTests {
     /// Model `fraud` with versions 1.0.0, 1.1.0 and 2.0.0.
-    func publish() async throws {
+    func publish(_ store: any MetadataStore) async throws {
         _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "alice")
         for version in ["1.0.0", "1.1.0", "2.0.0"] {
             _ = try await store.insertVersion(newVersion("fraud", version), actor: "alice")
         }
     }
 
-    @Test func setMoveListAndDelete() async throws {
-        try await publish()
+    @Test(arguments: StoreKind.available)
+    func setMoveListAndDelete(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await publish(store)
         let first = try await store.setAlias(model: "fraud", alias: "production", version: v("1.0.0"), actor: "alice")
         #expect(first.from == nil && first.to == v("1.0.0") && first.actor == "alice")
 
@@ -42,8 +38,11 @@ import WardenRegistry
         #expect(try await store.aliases(of: "fraud").map(\.alias) == ["production"])
     }
 
-    @Test func historyKeepsEveryMoveNewestFirst() async throws {
-        try await publish()
+    @Test(arguments: StoreKind.available)
+    func historyKeepsEveryMoveNewestFirst(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await publish(store)
         _ = try await store.setAlias(model: "fraud", alias: "production", version: v("1.0.0"), actor: "alice")
         _ = try await store.setAlias(model: "fraud", alias: "canary", version: v("2.0.0"), actor: "bob")
         _ = try await store.setAlias(model: "fraud", alias: "production", version: v("1.1.0"), actor: "bob")
@@ -63,8 +62,11 @@ import WardenRegistry
         #expect(try await store.aliasHistory(model: "fraud", alias: "staging") == [])
     }
 
-    @Test func eachMoveIsAnEventWithFromAndTo() async throws {
-        try await publish()
+    @Test(arguments: StoreKind.available)
+    func eachMoveIsAnEventWithFromAndTo(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await publish(store)
         let before = try await store.latestEventSequence()
         _ = try await store.setAlias(model: "fraud", alias: "production", version: v("1.0.0"), actor: "alice")
         _ = try await store.setAlias(model: "fraud", alias: "production", version: v("1.1.0"), actor: "bob")
@@ -87,8 +89,11 @@ import WardenRegistry
         #expect(third["to"] is NSNull)
     }
 
-    @Test func pointingAnAliasWhereItPointsChangesNothing() async throws {
-        try await publish()
+    @Test(arguments: StoreKind.available)
+    func pointingAnAliasWhereItPointsChangesNothing(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await publish(store)
         let set = try await store.setAlias(model: "fraud", alias: "production", version: v("1.0.0"), actor: "alice")
         let sequence = try await store.latestEventSequence()
         let same = try await store.setAlias(model: "fraud", alias: "production", version: v("1.0.0"), actor: "bob")
@@ -98,8 +103,11 @@ import WardenRegistry
         #expect(try await store.alias(model: "fraud", "production")?.updatedAt == set.at)
     }
 
-    @Test func anAliasNeedsAVersionThatExists() async throws {
-        try await publish()
+    @Test(arguments: StoreKind.available)
+    func anAliasNeedsAVersionThatExists(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await publish(store)
         let before = try await store.latestEventSequence()
         await expectAsyncWardenError(.notFound, containing: ["'fraud:production'", "no version 3.0.0"]) {
             _ = try await store.setAlias(model: "fraud", alias: "production", version: v("3.0.0"), actor: "alice")
@@ -115,8 +123,11 @@ import WardenRegistry
         #expect(try await store.latestEventSequence() == before)
     }
 
-    @Test func deletingAnAliasThatIsNotThereReturnsNil() async throws {
-        try await publish()
+    @Test(arguments: StoreKind.available)
+    func deletingAnAliasThatIsNotThereReturnsNil(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await publish(store)
         let before = try await store.latestEventSequence()
         #expect(try await store.deleteAlias(model: "fraud", alias: "staging", actor: "alice") == nil)
         #expect(try await store.latestEventSequence() == before)
@@ -125,7 +136,10 @@ import WardenRegistry
         }
     }
 
-    @Test func anAliasMayPointAtAVersionPublishedWithBuildMetadata() async throws {
+    @Test(arguments: StoreKind.available)
+    func anAliasMayPointAtAVersionPublishedWithBuildMetadata(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         _ = try await store.createModel(name: "m", description: "", tags: [], actor: "alice")
         _ = try await store.insertVersion(newVersion("m", "1.0.0+build.5"), actor: "alice")
         let move = try await store.setAlias(model: "m", alias: "production", version: v("1.0.0"), actor: "alice")
@@ -133,9 +147,11 @@ import WardenRegistry
         #expect(try await store.alias(model: "m", "production")?.version.isIdentical(to: v("1.0.0+build.5")) == true)
     }
 
-    @Test func concurrentMovesFormOneUnbrokenChain() async throws {
-        try await publish()
-        let store = self.store
+    @Test(arguments: StoreKind.available)
+    func concurrentMovesFormOneUnbrokenChain(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await publish(store)
         let versions = [v("1.0.0"), v("1.1.0"), v("2.0.0")]
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<30 {

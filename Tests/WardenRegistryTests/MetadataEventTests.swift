@@ -3,14 +3,7 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataEventTests {
-    let fixture: MetadataFixture
-    var store: any MetadataStore { fixture.store }
-
-    init() throws {
-        fixture = try MetadataFixture()
-    }
-
+@Suite(.metadataCleanup) struct MetadataEventTests {
     /// One of every mutation, each expected to leave exactly one event.
     func everyMutation(on store: any MetadataStore) async throws -> [RegistryEvent.Kind] {
         var expected: [RegistryEvent.Kind] = []
@@ -48,7 +41,10 @@ import WardenRegistry
         return expected
     }
 
-    @Test func everyMutationLeavesOneEventInOrder() async throws {
+    @Test(arguments: StoreKind.available)
+    func everyMutationLeavesOneEventInOrder(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let expected = try await everyMutation(on: store)
         let events = try await fixture.allEvents()
         #expect(events.map(\.kind) == expected)
@@ -61,12 +57,18 @@ import WardenRegistry
         }
     }
 
-    @Test func anEmptyLogStartsAtZero() async throws {
+    @Test(arguments: StoreKind.available)
+    func anEmptyLogStartsAtZero(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         #expect(try await store.latestEventSequence() == 0)
         #expect(try await store.events(after: 0, limit: 10) == [])
     }
 
-    @Test func eventsArePagedBySequence() async throws {
+    @Test(arguments: StoreKind.available)
+    func eventsArePagedBySequence(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         for index in 0..<25 {
             _ = try await store.createModel(name: "m\(index)", description: "", tags: [], actor: "alice")
         }
@@ -87,10 +89,14 @@ import WardenRegistry
         }
     }
 
-    @Test func aFailedMutationLeavesNoEvent() async throws {
+    @Test(arguments: StoreKind.available)
+    func aFailedMutationLeavesNoEventAndNoAuditEntry(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind, audit: true)
+        let store = fixture.store
         _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "alice")
         _ = try await store.insertVersion(newVersion("fraud", "1.0.0"), actor: "alice")
         let before = try await fixture.allEvents()
+        let audited = try await MetadataFixture.auditEntries(store)
 
         await expectAsyncWardenError(.conflict, containing: "already exists") {
             _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "mallory")
@@ -102,22 +108,32 @@ import WardenRegistry
             let file = FileEntry(path: "same", digest: sha("x"), size: 1)
             _ = try await store.insertVersion(newVersion("fraud", "2.0.0", files: [file, file]), actor: "mallory")
         }
+        await expectAsyncWardenError(.invalidArgument, containing: "negative size") {
+            _ = try await store.insertVersion(newVersion("fraud", "2.0.0", files: [FileEntry(path: "a", digest: sha("a"), size: -1)]), actor: "mallory")
+        }
         await expectAsyncWardenError(.conflict, containing: "cannot be deleted") {
             try await store.deleteModel(name: "fraud", actor: "mallory")
+        }
+        await expectAsyncWardenError(.notFound, containing: "has no rollout") {
+            _ = try await store.updateRollout(model: "fraud", phase: "paused", weight: 0, state: "{}", event: .rolloutPaused, detail: [:], actor: "mallory")
         }
         await expectAsyncWardenError(.notFound, containing: "no version") {
             _ = try await store.setAlias(model: "fraud", alias: "production", version: v("2.0.0"), actor: "mallory")
         }
 
         #expect(try await fixture.allEvents() == before)
+        let after = try await MetadataFixture.auditEntries(store)
+        #expect(after.entries == audited.entries && after.size == audited.size)
         #expect(try await store.versions(of: "fraud").map(\.version) == [v("1.0.0")])
         // The next event follows on without a gap.
         _ = try await store.insertVersion(newVersion("fraud", "2.0.0"), actor: "alice")
         #expect(try await store.latestEventSequence() == before.last!.sequence + 1)
     }
 
-    @Test func concurrentWritersGetDistinctGaplessSequences() async throws {
-        let store = self.store
+    @Test(arguments: StoreKind.available)
+    func concurrentWritersGetDistinctGaplessSequences(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<40 {
                 group.addTask {
@@ -134,7 +150,10 @@ import WardenRegistry
 
     // MARK: Durability
 
-    @Test func everythingSurvivesClosingAndReopening() async throws {
+    @Test(arguments: StoreKind.available)
+    func everythingSurvivesClosingAndReopening(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let expected = try await everyMutation(on: store)
         let model = try await store.model(named: "fraud")
         let versions = try await store.versions(of: "fraud")
@@ -143,8 +162,7 @@ import WardenRegistry
         let tokens = try await store.tokens()
         let events = try await fixture.allEvents()
 
-        let reopened = try fixture.reopen()
-        defer { try? reopened.close() }
+        let reopened = try await fixture.reopen()
         #expect(try await reopened.model(named: "fraud") == model)
         #expect(try await reopened.versions(of: "fraud") == versions)
         #expect(try await reopened.alias(model: "fraud", "production") == alias)
@@ -159,20 +177,27 @@ import WardenRegistry
         #expect(try await reopened.latestEventSequence() == Int64(expected.count) + 1)
     }
 
-    @Test func theDatabaseIsAFileInWALMode() async throws {
+    @Test // SQLite only: its file on disk.
+    func theDatabaseIsAFileInWALMode() async throws {
+        let fixture = try await MetadataFixture(.sqlite)
+        let store = fixture.store
         _ = try await store.createModel(name: "m", description: "", tags: [], actor: "alice")
         #expect(FileManager.default.fileExists(atPath: fixture.path))
         #expect(FileManager.default.fileExists(atPath: fixture.path + "-wal"))
     }
 
-    @Test func aFolderThatIsNotThereIsAClearError() throws {
+    @Test // SQLite only: its file on disk.
+    func aFolderThatIsNotThereIsAClearError() async throws {
+        let fixture = try await MetadataFixture(.sqlite)
         let path = fixture.directory.file("missing/folder/registry.sqlite")
         expectWardenError(.ioFailure, containing: ["cannot open the metadata database", "missing/folder/registry.sqlite"]) {
             _ = try SQLiteMetadataStore(path: path)
         }
     }
 
-    @Test func aFileThatIsNotADatabaseIsAClearError() throws {
+    @Test // SQLite only: its file on disk.
+    func aFileThatIsNotADatabaseIsAClearError() async throws {
+        let fixture = try await MetadataFixture(.sqlite)
         let path = try fixture.directory.write("notes.sqlite", String(repeating: "not a database\n", count: 100))
         expectWardenError(.ioFailure, containing: ["cannot open the metadata database", "notes.sqlite"]) {
             _ = try SQLiteMetadataStore(path: path)

@@ -3,15 +3,11 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataModelTests {
-    let fixture: MetadataFixture
-    var store: any MetadataStore { fixture.store }
-
-    init() throws {
-        fixture = try MetadataFixture()
-    }
-
-    @Test func createReadUpdateDelete() async throws {
+@Suite(.metadataCleanup) struct MetadataModelTests {
+    @Test(arguments: StoreKind.available)
+    func createReadUpdateDelete(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let created = try await store.createModel(name: "fraud", description: "card fraud scorer", tags: ["risk", "pci"], actor: "alice")
         #expect(created.name == "fraud")
         #expect(created.tags == ["risk", "pci"])
@@ -43,19 +39,28 @@ import WardenRegistry
         #expect(try detail(events[2])["tags"] as? [String] == ["risk"])
     }
 
-    @Test func anUpdateThatChangesNothingRecordsNothing() async throws {
+    @Test(arguments: StoreKind.available)
+    func anUpdateThatChangesNothingRecordsNothing(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let created = try await store.createModel(name: "m", description: "d", tags: ["a"], actor: "alice")
         let same = try await store.updateModel(name: "m", description: "d", tags: ["a"], actor: "bob")
         #expect(same == created)
         #expect(try await fixture.kinds() == [.modelCreated])
     }
 
-    @Test func tagsLoseBlanksAndRepeats() async throws {
+    @Test(arguments: StoreKind.available)
+    func tagsLoseBlanksAndRepeats(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let model = try await store.createModel(name: "m", description: "", tags: ["b", " a ", "b", ""], actor: "alice")
         #expect(model.tags == ["b", "a"])
     }
 
-    @Test func aTakenNameIsAConflict() async throws {
+    @Test(arguments: StoreKind.available)
+    func aTakenNameIsAConflict(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "alice")
         await expectAsyncWardenError(.conflict, containing: "model 'fraud' already exists") {
             _ = try await store.createModel(name: "fraud", description: "again", tags: [], actor: "bob")
@@ -64,13 +69,19 @@ import WardenRegistry
         #expect(try await fixture.kinds() == [.modelCreated])
     }
 
-    @Test func anEmptyNameIsRefused() async throws {
+    @Test(arguments: StoreKind.available)
+    func anEmptyNameIsRefused(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         await expectAsyncWardenError(.invalidArgument, containing: "needs a name") {
             _ = try await store.createModel(name: "", description: "", tags: [], actor: "alice")
         }
     }
 
-    @Test func unknownModelsAreNotFound() async throws {
+    @Test(arguments: StoreKind.available)
+    func unknownModelsAreNotFound(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         await expectAsyncWardenError(.notFound, containing: "model 'ghost' does not exist") {
             _ = try await store.updateModel(name: "ghost", description: "x", tags: nil, actor: "alice")
         }
@@ -80,7 +91,10 @@ import WardenRegistry
         #expect(try await fixture.kinds().isEmpty)
     }
 
-    @Test func aModelWithVersionsCannotBeDeleted() async throws {
+    @Test(arguments: StoreKind.available)
+    func aModelWithVersionsCannotBeDeleted(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         _ = try await store.createModel(name: "fraud", description: "", tags: [], actor: "alice")
         _ = try await store.insertVersion(newVersion("fraud", "1.0.0"), actor: "alice")
         await expectAsyncWardenError(.conflict, containing: ["model 'fraud' has 1 version", "yank"]) {
@@ -91,7 +105,10 @@ import WardenRegistry
         #expect(try await fixture.kinds() == [.modelCreated, .versionCreated])
     }
 
-    @Test func aDeletedNameCanBeUsedAgainAndItsEventsRemain() async throws {
+    @Test(arguments: StoreKind.available)
+    func aDeletedNameCanBeUsedAgainAndItsEventsRemain(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         _ = try await store.createModel(name: "tmp", description: "first", tags: ["x"], actor: "alice")
         try await store.deleteModel(name: "tmp", actor: "alice")
         let again = try await store.createModel(name: "tmp", description: "second", tags: [], actor: "bob")
@@ -107,7 +124,7 @@ import WardenRegistry
         names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    func createCatalog() async throws -> [String: [String]] {
+    func createCatalog(_ store: any MetadataStore) async throws -> [String: [String]] {
         var catalog: [String: [String]] = [:]
         for index in 0..<23 {
             catalog["team-a/model-\(index)"] = index.isMultiple(of: 3) ? ["prod", "vision"] : ["vision"]
@@ -125,7 +142,7 @@ import WardenRegistry
     }
 
     /// Every name, page by page; checks each page is full but the last.
-    func listAll(prefix: String? = nil, tag: String? = nil, limit: Int) async throws -> [String] {
+    func listAll(_ store: any MetadataStore, prefix: String? = nil, tag: String? = nil, limit: Int) async throws -> [String] {
         var names: [String] = []
         var cursor: String?
         repeat {
@@ -138,36 +155,50 @@ import WardenRegistry
         return names
     }
 
-    @Test func listingPagesThroughEveryModelInNameOrder() async throws {
-        let catalog = try await createCatalog()
-        #expect(try await listAll(limit: 4) == Self.byteOrder(Array(catalog.keys)))
-        #expect(try await listAll(limit: 1000) == Self.byteOrder(Array(catalog.keys)))
-        #expect(try await listAll(limit: 1).count == catalog.count)
+    @Test(arguments: StoreKind.available)
+    func listingPagesThroughEveryModelInNameOrder(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        let catalog = try await createCatalog(store)
+        #expect(try await listAll(store, limit: 4) == Self.byteOrder(Array(catalog.keys)))
+        #expect(try await listAll(store, limit: 1000) == Self.byteOrder(Array(catalog.keys)))
+        #expect(try await listAll(store, limit: 1).count == catalog.count)
     }
 
-    @Test(arguments: ["team-a/", "team-a", "team_", "é", "équipe/m", "z", "nothing-matches", ""])
-    func listingFiltersByPrefix(prefix: String) async throws {
-        let catalog = try await createCatalog()
+    @Test(arguments: StoreKind.available, ["team-a/", "team-a", "team_", "é", "équipe/m", "z", "nothing-matches", ""])
+    func listingFiltersByPrefix(_ kind: StoreKind, prefix: String) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        let catalog = try await createCatalog(store)
         let expected = Self.byteOrder(catalog.keys.filter { $0.hasPrefix(prefix) })
-        #expect(try await listAll(prefix: prefix, limit: 5) == expected)
+        #expect(try await listAll(store, prefix: prefix, limit: 5) == expected)
     }
 
-    @Test func listingFiltersByTagAndPrefixTogether() async throws {
-        let catalog = try await createCatalog()
+    @Test(arguments: StoreKind.available)
+    func listingFiltersByTagAndPrefixTogether(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        let catalog = try await createCatalog(store)
         let prod = Self.byteOrder(catalog.filter { $0.value.contains("prod") }.map(\.key))
-        #expect(try await listAll(tag: "prod", limit: 3) == prod)
-        #expect(try await listAll(prefix: "team-a/", tag: "prod", limit: 3) == prod.filter { $0.hasPrefix("team-a/") })
-        #expect(try await listAll(tag: "unknown", limit: 3) == [])
+        #expect(try await listAll(store, tag: "prod", limit: 3) == prod)
+        #expect(try await listAll(store, prefix: "team-a/", tag: "prod", limit: 3) == prod.filter { $0.hasPrefix("team-a/") })
+        #expect(try await listAll(store, tag: "unknown", limit: 3) == [])
     }
 
-    @Test func theListingCarriesWholeRecords() async throws {
+    @Test(arguments: StoreKind.available)
+    func theListingCarriesWholeRecords(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let created = try await store.createModel(name: "m", description: "about m", tags: ["t1", "t2"], actor: "alice")
         let page = try await store.listModels(prefix: nil, tag: "t2", limit: 10, cursor: nil)
         #expect(page.items == [created])
         #expect(page.nextCursor == nil)
     }
 
-    @Test func aPageNeedsARoomForOneModel() async throws {
+    @Test(arguments: StoreKind.available)
+    func aPageNeedsARoomForOneModel(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         await expectAsyncWardenError(.invalidArgument, containing: "at least 1") {
             _ = try await store.listModels(prefix: nil, tag: nil, limit: 0, cursor: nil)
         }

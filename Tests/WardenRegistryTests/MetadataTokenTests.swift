@@ -3,15 +3,11 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataTokenTests {
-    let fixture: MetadataFixture
-    var store: any MetadataStore { fixture.store }
-
-    init() throws {
-        fixture = try MetadataFixture()
-    }
-
-    @Test func createLookUpAndRevoke() async throws {
+@Suite(.metadataCleanup) struct MetadataTokenTests {
+    @Test(arguments: StoreKind.available)
+    func createLookUpAndRevoke(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let ci = try await store.createToken(name: "ci", role: .publisher, secretHash: sha("secret-1"), actor: "admin")
         let deployer = try await store.createToken(name: "deploy-bot", role: .deployer, secretHash: sha("secret-2"), actor: "admin")
         #expect(ci.id != deployer.id)
@@ -44,14 +40,19 @@ import WardenRegistry
         #expect(events.allSatisfy { !$0.detailJSON.contains(sha("secret-1").hex) })
     }
 
-    @Test(arguments: Role.allCases)
-    func everyRoleRoundTrips(role: Role) async throws {
+    @Test(arguments: StoreKind.available, Role.allCases)
+    func everyRoleRoundTrips(_ kind: StoreKind, role: Role) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         let token = try await store.createToken(name: "t", role: role, secretHash: sha("\(role)"), actor: "admin")
         #expect(try await store.token(secretHash: sha("\(role)"))?.role == role)
         #expect(token.role == role)
     }
 
-    @Test func aSecretIsUsedOnce() async throws {
+    @Test(arguments: StoreKind.available)
+    func aSecretIsUsedOnce(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         _ = try await store.createToken(name: "a", role: .reader, secretHash: sha("same"), actor: "admin")
         await expectAsyncWardenError(.conflict, containing: ["already exists", "new secret for 'b'"]) {
             _ = try await store.createToken(name: "b", role: .admin, secretHash: sha("same"), actor: "admin")
@@ -60,7 +61,10 @@ import WardenRegistry
         #expect(try await fixture.kinds() == [.tokenCreated])
     }
 
-    @Test func revokingAnUnknownTokenIsNotFound() async throws {
+    @Test(arguments: StoreKind.available)
+    func revokingAnUnknownTokenIsNotFound(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         await expectAsyncWardenError(.notFound, containing: "no token has id 42") {
             _ = try await store.revokeToken(id: 42, actor: "admin")
         }

@@ -3,22 +3,18 @@ import Testing
 import WardenCore
 import WardenRegistry
 
-@Suite struct MetadataVersionTests {
-    let fixture: MetadataFixture
-    var store: any MetadataStore { fixture.store }
-
-    init() throws {
-        fixture = try MetadataFixture()
-    }
-
-    func createModels(_ names: String...) async throws {
+@Suite(.metadataCleanup) struct MetadataVersionTests {
+    func createModels(_ store: any MetadataStore, _ names: String...) async throws {
         for name in names {
             _ = try await store.createModel(name: name, description: "", tags: [], actor: "alice")
         }
     }
 
-    @Test func everyFieldRoundTrips() async throws {
-        try await createModels("fraud")
+    @Test(arguments: StoreKind.available)
+    func everyFieldRoundTrips(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "fraud")
         let new = NewVersion(
             model: "fraud",
             version: v("1.3.0-rc.1+build.7"),
@@ -51,8 +47,11 @@ import WardenRegistry
         #expect(read.yanked == false && read.yankReason == nil)
     }
 
-    @Test func aFirstVersionHasNoBaselineOrBumpAndNoLineage() async throws {
-        try await createModels("m")
+    @Test(arguments: StoreKind.available)
+    func aFirstVersionHasNoBaselineOrBumpAndNoLineage(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "m")
         let inserted = try await store.insertVersion(newVersion("m", "0.1.0"), actor: "alice")
         let read = try await store.version(of: "m", v("0.1.0"))
         #expect(read == inserted)
@@ -60,8 +59,11 @@ import WardenRegistry
         #expect(read?.lineage.isEmpty == true)
     }
 
-    @Test func versionsComeInSemVerOrder() async throws {
-        try await createModels("m", "other")
+    @Test(arguments: StoreKind.available)
+    func versionsComeInSemVerOrder(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "m", "other")
         for version in ["1.10.0", "1.2.0", "1.2.0-rc.1", "2.0.0", "1.2.0-beta.11", "0.9.0", "1.2.0-beta.2", "1.2.0-alpha"] {
             _ = try await store.insertVersion(newVersion("m", version), actor: "alice")
         }
@@ -71,8 +73,11 @@ import WardenRegistry
         #expect(try await store.versions(of: "nobody") == [])
     }
 
-    @Test func aVersionIsImmutable() async throws {
-        try await createModels("m")
+    @Test(arguments: StoreKind.available)
+    func aVersionIsImmutable(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "m")
         let first = try await store.insertVersion(newVersion("m", "1.2.0"), actor: "alice")
         var again = newVersion("m", "1.2.0")
         again.manifestDigest = sha("different bytes")
@@ -89,15 +94,21 @@ import WardenRegistry
         #expect(try await fixture.kinds() == [.modelCreated, .versionCreated])
     }
 
-    @Test func aVersionOfAnUnknownModelIsNotFound() async throws {
+    @Test(arguments: StoreKind.available)
+    func aVersionOfAnUnknownModelIsNotFound(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
         await expectAsyncWardenError(.notFound, containing: ["model 'ghost' does not exist", "1.0.0"]) {
             _ = try await store.insertVersion(newVersion("ghost", "1.0.0"), actor: "alice")
         }
         #expect(try await store.version(of: "ghost", v("1.0.0")) == nil)
     }
 
-    @Test func aFileListedTwiceRollsTheWholeVersionBack() async throws {
-        try await createModels("m")
+    @Test(arguments: StoreKind.available)
+    func aFileListedTwiceRollsTheWholeVersionBack(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "m")
         let before = try await store.latestEventSequence()
         let twice = newVersion("m", "1.0.0", files: [
             FileEntry(path: "model.onnx", digest: sha("a"), size: 1),
@@ -116,8 +127,11 @@ import WardenRegistry
 
     // MARK: Yank
 
-    @Test func yankAndUnyank() async throws {
-        try await createModels("m")
+    @Test(arguments: StoreKind.available)
+    func yankAndUnyank(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "m")
         _ = try await store.insertVersion(newVersion("m", "1.0.0"), actor: "alice")
         let yanked = try await store.setYanked(model: "m", version: v("1.0.0"), yanked: true, reason: "leaks PII", actor: "bob")
         #expect(yanked.yanked && yanked.yankReason == "leaks PII")
@@ -137,8 +151,11 @@ import WardenRegistry
         #expect(try detail(events[0])["reason"] as? String == "leaks PII")
     }
 
-    @Test func yankingWhatDoesNotExistIsNotFound() async throws {
-        try await createModels("m")
+    @Test(arguments: StoreKind.available)
+    func yankingWhatDoesNotExistIsNotFound(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "m")
         await expectAsyncWardenError(.notFound, containing: "model 'm' has no version 9.9.9") {
             _ = try await store.setYanked(model: "m", version: v("9.9.9"), yanked: true, reason: nil, actor: "bob")
         }
@@ -149,8 +166,11 @@ import WardenRegistry
 
     // MARK: Lineage
 
-    @Test func lineageAnswersChildrenAndTrainedOn() async throws {
-        try await createModels("base", "fraud", "fraud-small")
+    @Test(arguments: StoreKind.available)
+    func lineageAnswersChildrenAndTrainedOn(_ kind: StoreKind) async throws {
+        let fixture = try await MetadataFixture(kind)
+        let store = fixture.store
+        try await createModels(store, "base", "fraud", "fraud-small")
         let dataset = sha("transactions-2024.parquet")
         let other = sha("transactions-2025.parquet")
         _ = try await store.insertVersion(newVersion("base", "1.0.0", lineage: LineageRecord(dataset: dataset)), actor: "alice")

@@ -41,7 +41,7 @@ struct ModuleBoundaryTests {
                 for needle in ["registry.metadata", "registry.blobs", "metadata.setAlias(", "metadata.insertVersion(", "metadata.deleteAlias(", "metadata.startRollout("] where text.contains(needle) {
                     problems.append("\(relative) uses \(needle)")
                 }
-                if text.contains("SQLiteMetadataStore(") || text.contains("FileSystemBlobStore(root:"), !allowedOpeners.contains(relative) {
+                if text.contains("SQLiteMetadataStore(") || text.contains("PostgresMetadataStore(") || text.contains("FileSystemBlobStore(root:"), !allowedOpeners.contains(relative) {
                     problems.append("\(relative) opens a store directly")
                 }
             }

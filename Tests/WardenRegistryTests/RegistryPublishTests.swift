@@ -4,25 +4,25 @@ import WardenCore
 import WardenIntegrity
 @testable import WardenRegistry  // checks the stores behind the registry's door
 
-/// The publish flow on real stores: a real SQLite file, a real blob folder,
-/// real skl2onnx models, real signatures.
+/// The publish flow on real stores: a real metadata database (SQLite or PostgreSQL), a real
+/// blob folder, real skl2onnx models, real signatures.
 final class PublishFixture: Sendable {
-    let directory: TemporaryDirectory
+    let metadata: MetadataFixture
+    var directory: TemporaryDirectory { metadata.directory }
     let registry: Registry
     let key = SigningKey.generate(.ed25519)
 
-    init(requireSignature: Bool = true) throws {
-        directory = try TemporaryDirectory("warden-publish")
+    init(_ kind: StoreKind, requireSignature: Bool = true) async throws {
+        metadata = try await MetadataFixture(kind)
+        let directory = metadata.directory
         let blobs = try FileSystemBlobStore(root: directory.file("blobs"))
-        let metadata = try SQLiteMetadataStore(path: directory.file("warden.db"))
+        let metadata = self.metadata.store
         try FileManager.default.createDirectory(atPath: directory.file("tmp"), withIntermediateDirectories: true)
         registry = Registry(
             metadata: metadata, blobs: blobs,
             configuration: RegistryConfiguration(requireSignature: requireSignature, trust: try TrustPolicy(keys: [key.publicKey]), scratchDirectory: directory.file("tmp"))
         )
     }
-
-    deinit { directory.remove() }
 
     static func fixture(_ name: String) -> String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -48,9 +48,10 @@ final class PublishFixture: Sendable {
     }
 }
 
-@Suite struct RegistryPublishTests {
-    @Test func aPublishRecordsSignersTheBumpAndLineage() async throws {
-        let fixture = try PublishFixture()
+@Suite(.metadataCleanup) struct RegistryPublishTests {
+    @Test(arguments: StoreKind.available)
+    func aPublishRecordsSignersTheBumpAndLineage(_ kind: StoreKind) async throws {
+        let fixture = try await PublishFixture(kind)
         _ = try await fixture.registry.publish(try fixture.request("logreg-a.onnx", version: "1.0.0"), actor: "ci")
         let card = "lineage:\n  parent: iris@1.0.0\n  dataset: sha256:\(String(repeating: "ab", count: 32))\n  code_revision: 3f2a9c1\n"
         let result = try await fixture.registry.publish(try fixture.request("logreg-b.onnx", version: "1.0.1", card: card), actor: "ci")
@@ -63,8 +64,9 @@ final class PublishFixture: Sendable {
         #expect(result.version.descriptionJSON.contains("\"topology_fingerprint\""))
     }
 
-    @Test func racingPublishesOfOneVersionWithDifferentContentLeaveExactlyOneWinner() async throws {
-        let fixture = try PublishFixture()
+    @Test(arguments: StoreKind.available)
+    func racingPublishesOfOneVersionWithDifferentContentLeaveExactlyOneWinner(_ kind: StoreKind) async throws {
+        let fixture = try await PublishFixture(kind)
         let requests = try ["logreg-a.onnx", "logreg-b.onnx", "mlp-1layer.onnx", "mlp-2layer.onnx"].map { try fixture.request($0, version: "1.0.0") }
         let outcomes = await withTaskGroup(of: String.self) { group in
             for request in requests {
@@ -85,8 +87,9 @@ final class PublishFixture: Sendable {
         #expect(try await fixture.registry.metadata.versions(of: "iris").count == 1)
     }
 
-    @Test func racingPublishesAreEachJudgedByTheSemverRule() async throws {
-        let fixture = try PublishFixture()
+    @Test(arguments: StoreKind.available)
+    func racingPublishesAreEachJudgedByTheSemverRule(_ kind: StoreKind) async throws {
+        let fixture = try await PublishFixture(kind)
         _ = try await fixture.registry.publish(try fixture.request("mlp-1layer.onnx", version: "1.0.0"), actor: "ci")
         // A layer added: 1.0.1 must fail whatever lands first; 1.1.0 and retrained 1.0.2..1.0.6 must pass.
         var requests = [try fixture.request("mlp-2layer.onnx", version: "1.0.1"), try fixture.request("mlp-2layer.onnx", version: "1.1.0")]
@@ -113,8 +116,9 @@ final class PublishFixture: Sendable {
         #expect(events.filter { $0.kind == .versionCreated }.count == 7)
     }
 
-    @Test func refusalsNameWhatIsWrong() async throws {
-        let fixture = try PublishFixture()
+    @Test(arguments: StoreKind.available)
+    func refusalsNameWhatIsWrong(_ kind: StoreKind) async throws {
+        let fixture = try await PublishFixture(kind)
         var unsigned = try fixture.request("logreg-a.onnx", version: "1.0.0")
         unsigned.bundle = nil
         await expectAsyncWardenError(.signatureRequired, containing: "is not signed and this registry requires signatures") { _ = try await fixture.registry.publish(unsigned, actor: "ci") }
@@ -128,7 +132,7 @@ final class PublishFixture: Sendable {
         await expectAsyncWardenError(.invalidArgument, containing: "is a signature; send it as the version's bundle") { _ = try await fixture.registry.publish(signature, actor: "ci") }
 
         // Bytes that are not ONNX are refused with the inspector's error.
-        let open = try PublishFixture(requireSignature: false)
+        let open = try await PublishFixture(kind, requireSignature: false)
         let bytes = Array("not onnx".utf8)
         let upload = try open.registry.blobs.beginUpload(maximumSize: nil)
         try bytes.withUnsafeBytes { try upload.append($0) }

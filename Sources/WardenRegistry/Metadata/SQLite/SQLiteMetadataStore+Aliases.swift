@@ -4,9 +4,7 @@ import WardenCore
 
 extension SQLiteMetadataStore {
     public func setAlias(model: String, alias: String, version: SemanticVersion, actor: String) async throws -> AliasMove {
-        guard !alias.isEmpty else {
-            throw WardenError(.invalidArgument, "an alias needs a name, such as 'production'")
-        }
+        guard !alias.isEmpty else { throw Self.emptyAliasName() }
         let now = Self.now()
         return try await write { db in
             guard let modelID = try Self.modelID(db, model) else { throw Self.unknownModel(model) }
@@ -14,10 +12,7 @@ extension SQLiteMetadataStore {
                 db, sql: "SELECT id, version FROM versions WHERE model_id = ? AND precedence = ?",
                 arguments: [modelID, Self.precedence(version)]
             ) else {
-                throw WardenError(
-                    .notFound,
-                    "cannot point '\(model):\(alias)' at \(version): model '\(model)' has no version \(version); publish it first"
-                )
+                throw Self.aliasTargetMissing(model: model, alias: alias, version: version)
             }
             let targetID: Int64 = target["id"]
             let to = try Self.decodeVersion(target["version"], column: "versions.version")
@@ -87,16 +82,7 @@ extension SQLiteMetadataStore {
                 arguments += [alias]
             }
             sql += " ORDER BY h.id DESC"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-                AliasMove(
-                    model: model,
-                    alias: row["alias"],
-                    from: try (row["from_version"] as String?).map { try Self.decodeVersion($0, column: "versions.version") },
-                    to: try (row["to_version"] as String?).map { try Self.decodeVersion($0, column: "versions.version") },
-                    actor: row["actor"],
-                    at: Self.date(row["at"])
-                )
-            }
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in try Self.aliasMove(row, model: model) }
         }
     }
 
@@ -127,14 +113,6 @@ extension SQLiteMetadataStore {
                 WHERE \(condition) ORDER BY a.alias
                 """,
             arguments: arguments
-        ).map { row in
-            AliasRecord(
-                model: row["name"],
-                alias: row["alias"],
-                version: try decodeVersion(row["version"], column: "versions.version"),
-                updatedAt: date(row["updated_at"]),
-                updatedBy: row["updated_by"]
-            )
-        }
+        ).map(aliasRecord)
     }
 }

@@ -4,14 +4,12 @@ import WardenCore
 
 extension SQLiteMetadataStore {
     public func createModel(name: String, description: String, tags: [String], actor: String) async throws -> ModelRecord {
-        guard !name.isEmpty else {
-            throw WardenError(.invalidArgument, "a model needs a name")
-        }
+        guard !name.isEmpty else { throw Self.emptyModelName() }
         let now = Self.now()
         let tags = Self.normalizedTags(tags)
         return try await write { db in
             if try Self.modelID(db, name) != nil {
-                throw WardenError(.conflict, "model '\(name)' already exists; choose another name, or publish a new version of '\(name)'")
+                throw Self.modelExists(name)
             }
             try db.execute(
                 sql: "INSERT INTO models (name, description, tags, created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
@@ -30,38 +28,15 @@ extension SQLiteMetadataStore {
     }
 
     public func listModels(prefix: String?, tag: String?, limit: Int, cursor: String?) async throws -> Page<ModelRecord> {
-        guard limit > 0 else {
-            throw WardenError(.invalidArgument, "a page needs a limit of at least 1, not \(limit)")
-        }
-        var conditions: [String] = []
-        var arguments: StatementArguments = []
-        if let prefix, !prefix.isEmpty {
-            // A range, not LIKE: it uses the name index and is case-sensitive.
-            conditions.append("name >= ?")
-            arguments += [prefix]
-            if let upper = Self.upperBound(ofPrefix: prefix) {
-                conditions.append("name < ?")
-                arguments += [upper]
-            }
-        }
-        if let cursor {
-            conditions.append("name > ?")
-            arguments += [cursor]
-        }
-        if let tag {
-            conditions.append("id IN (SELECT model_id FROM model_tags WHERE tag = ?)")
-            arguments += [tag]
-        }
-        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        if let error = Self.pageLimit(limit) { throw error }
+        let conditions = Self.modelFilter(prefix: prefix, tag: tag, cursor: cursor)
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.map(\.clause).joined(separator: " AND ")
         let sql = "SELECT \(Self.modelColumns) FROM models \(filter) ORDER BY name LIMIT ?"
-        arguments += [limit + 1]
-        let finalArguments = arguments
+        let arguments = StatementArguments(conditions.map(\.value)) + [limit + 1]
         let rows = try await read { db in
-            try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(Self.modelRecord)
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.modelRecord)
         }
-        guard rows.count > limit else { return Page(items: rows, nextCursor: nil) }
-        let items = Array(rows.prefix(limit))
-        return Page(items: items, nextCursor: items.last?.name)
+        return Self.page(of: rows, limit: limit)
     }
 
     public func updateModel(name: String, description: String?, tags: [String]?, actor: String) async throws -> ModelRecord {
@@ -73,17 +48,9 @@ extension SQLiteMetadataStore {
             }
             let id: Int64 = row["id"]
             var model = try Self.modelRecord(row)
-            var detail: [String: Any?] = [:]
-            if let description, description != model.description {
-                model.description = description
-                detail["description"] = description
-            }
-            if let tags, tags != model.tags {
-                model.tags = tags
-                detail["tags"] = tags
-                try Self.replaceTags(db, modelID: id, tags)
-            }
+            let detail = Self.apply(description: description, tags: tags, to: &model)
             if detail.isEmpty { return model }
+            if detail["tags"] != nil { try Self.replaceTags(db, modelID: id, model.tags) }
             model.updatedAt = now
             try db.execute(
                 sql: "UPDATE models SET description = ?, tags = ?, updated_at = ? WHERE id = ?",
@@ -99,13 +66,7 @@ extension SQLiteMetadataStore {
         try await write { db in
             guard let id = try Self.modelID(db, name) else { throw Self.unknownModel(name) }
             let versions = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM versions WHERE model_id = ?", arguments: [id]) ?? 0
-            if versions > 0 {
-                throw WardenError(
-                    .conflict,
-                    "model '\(name)' has \(versions) version\(versions == 1 ? "" : "s") and cannot be deleted; "
-                        + "versions are kept for audit, yank them instead"
-                )
-            }
+            if versions > 0 { throw Self.modelHasVersions(name, count: versions) }
             try db.execute(sql: "DELETE FROM models WHERE id = ?", arguments: [id])
             try self.appendEvent(db, .modelDeleted, model: name, actor: actor, at: now)
         }
@@ -115,23 +76,8 @@ extension SQLiteMetadataStore {
 
     static let modelColumns = "name, description, tags, created_at, updated_at, created_by"
 
-    static func modelRecord(_ row: Row) throws -> ModelRecord {
-        ModelRecord(
-            name: row["name"],
-            description: row["description"],
-            tags: try decodeArray(row["tags"], column: "models.tags"),
-            createdAt: date(row["created_at"]),
-            updatedAt: date(row["updated_at"]),
-            createdBy: row["created_by"]
-        )
-    }
-
     static func modelID(_ db: Database, _ name: String) throws -> Int64? {
         try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE name = ?", arguments: [name])
-    }
-
-    static func unknownModel(_ name: String) -> WardenError {
-        WardenError(.notFound, "model '\(name)' does not exist; check the name, or create the model first")
     }
 
     private static func replaceTags(_ db: Database, modelID: Int64, _ tags: [String]) throws {
@@ -139,22 +85,5 @@ extension SQLiteMetadataStore {
         for tag in tags {
             try db.execute(sql: "INSERT INTO model_tags (tag, model_id) VALUES (?, ?)", arguments: [tag, modelID])
         }
-    }
-
-    /// The least string above every string that starts with `prefix`, in SQLite's byte order
-    /// (which UTF-8 makes the order of Unicode scalars); nil when there is none.
-    static func upperBound(ofPrefix prefix: String) -> String? {
-        var scalars = Array(prefix.unicodeScalars)
-        while let last = scalars.popLast() {
-            var next = last.value + 1
-            if next == 0xD800 { next = 0xE000 }  // skip the surrogates, which are not scalars
-            if let scalar = Unicode.Scalar(next) {
-                scalars.append(scalar)
-                var text = String.UnicodeScalarView()
-                text.append(contentsOf: scalars)
-                return String(text)
-            }
-        }
-        return nil
     }
 }

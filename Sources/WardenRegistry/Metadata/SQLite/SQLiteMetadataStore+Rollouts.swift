@@ -9,10 +9,10 @@ extension SQLiteMetadataStore {
             guard let modelID = try Self.modelID(db, record.model) else { throw Self.unknownModel(record.model) }
             for version in [record.stable, record.candidate] {
                 let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM versions WHERE model_id = ? AND precedence = ?", arguments: [modelID, Self.precedence(version)]) ?? false
-                guard exists else { throw WardenError(.notFound, "model '\(record.model)' has no version \(version); publish it first") }
+                guard exists else { throw Self.rolloutVersionMissing(record.model, version) }
             }
             if let phase = try String.fetchOne(db, sql: "SELECT phase FROM rollouts WHERE model = ?", arguments: [record.model]), phase == "progressing" || phase == "paused" {
-                throw WardenError(.conflict, "a rollout of \(record.model) is \(phase); promote, abort or roll it back first")
+                throw Self.rolloutActive(record.model, phase: phase)
             }
             try db.execute(
                 sql: """
@@ -27,40 +27,25 @@ extension SQLiteMetadataStore {
             )
             try self.appendEvent(
                 db, .rolloutStarted, model: record.model, version: record.candidate, actor: actor, at: now,
-                detail: [
-                    "stable": record.stable.description, "candidate": record.candidate.description, "weight": record.weight,
-                    // The plan as an object, not a JSON string inside the JSON.
-                    "plan": (try? JSONSerialization.jsonObject(with: Data(record.plan.utf8))) ?? record.plan,
-                ]
+                detail: Self.rolloutStartedDetail(record)
             )
-            var stored = record
-            stored.startedAt = now
-            stored.startedBy = actor
-            stored.updatedAt = now
-            return stored
+            return Self.started(record, at: now, by: actor)
         }
     }
 
     public func updateRollout(model: String, phase: String, weight: Int, state: String, event: RegistryEvent.Kind, detail: [String: String], actor: String) async throws -> RolloutRecord {
         let now = Self.now()
         return try await write { db in
-            guard var record = try Row.fetchOne(db, sql: "SELECT * FROM rollouts WHERE model = ?", arguments: [model]).map(Self.rolloutRecord) else {
-                throw WardenError(.notFound, "\(model) has no rollout; start one with warden rollout start")
+            guard let record = try Row.fetchOne(db, sql: "SELECT * FROM rollouts WHERE model = ?", arguments: [model]).map(Self.rolloutRecord) else {
+                throw Self.noRollout(model)
             }
             try db.execute(
                 sql: "UPDATE rollouts SET phase = ?, weight = ?, state = ?, updated_at = ? WHERE model = ?",
                 arguments: [phase, weight, state, Self.millis(now), model]
             )
-            var eventDetail: [String: Any?] = detail.mapValues { $0 }
-            eventDetail["phase"] = phase
-            eventDetail["weight"] = weight
-            eventDetail["from_phase"] = record.phase
+            let eventDetail = Self.rolloutStepDetail(detail, phase: phase, weight: weight, from: record.phase)
             try self.appendEvent(db, event, model: model, version: record.candidate, actor: actor, at: now, detail: eventDetail)
-            record.phase = phase
-            record.weight = weight
-            record.state = state
-            record.updatedAt = now
-            return record
+            return Self.stepped(record, phase: phase, weight: weight, state: state, at: now)
         }
     }
 
@@ -72,14 +57,5 @@ extension SQLiteMetadataStore {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM rollouts WHERE phase IN ('progressing', 'paused') ORDER BY model").map(Self.rolloutRecord)
         }
-    }
-
-    static func rolloutRecord(_ row: Row) throws -> RolloutRecord {
-        RolloutRecord(
-            model: row["model"], stable: try decodeVersion(row["stable"], column: "rollouts.stable"),
-            candidate: try decodeVersion(row["candidate"], column: "rollouts.candidate"),
-            plan: row["plan"], state: row["state"], phase: row["phase"], weight: row["weight"],
-            startedAt: date(row["started_at"]), startedBy: row["started_by"], updatedAt: date(row["updated_at"])
-        )
     }
 }

@@ -8,7 +8,7 @@ extension SQLiteMetadataStore {
         return try await write { db in
             let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM tokens WHERE secret_hash = ?", arguments: [secretHash.description]) ?? false
             if taken {
-                throw WardenError(.conflict, "a token with this secret already exists; generate a new secret for '\(name)'")
+                throw Self.tokenSecretTaken(name)
             }
             try db.execute(
                 sql: "INSERT INTO tokens (name, role, secret_hash, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
@@ -39,7 +39,7 @@ extension SQLiteMetadataStore {
         let now = Self.now()
         return try await write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tokens WHERE id = ?", arguments: [id]) else {
-                throw WardenError(.notFound, "no token has id \(id); list the tokens to find the one to revoke")
+                throw Self.unknownToken(id)
             }
             var token = try Self.tokenRecord(row)
             if token.isRevoked { return token }
@@ -48,19 +48,5 @@ extension SQLiteMetadataStore {
             try self.appendEvent(db, .tokenRevoked, model: nil, actor: actor, at: now, detail: ["id": id, "name": token.name])
             return token
         }
-    }
-
-    static func tokenRecord(_ row: Row) throws -> TokenRecord {
-        let roleName: String = row["role"]
-        guard let role = Role(name: roleName) else { throw corrupt("tokens.role", roleName) }
-        return TokenRecord(
-            id: row["id"],
-            name: row["name"],
-            role: role,
-            secretHash: try decodeDigest(row["secret_hash"], column: "tokens.secret_hash"),
-            createdAt: date(row["created_at"]),
-            createdBy: row["created_by"],
-            revokedAt: (row["revoked_at"] as Int64?).map(date)
-        )
     }
 }

@@ -19,19 +19,13 @@ extension SQLiteMetadataStore {
         let now = Self.now()
         return try await write { db in
             guard let modelID = try Self.modelID(db, new.model) else {
-                throw WardenError(.notFound, "model '\(new.model)' does not exist; create it before publishing version \(new.version)")
+                throw Self.unknownModelForVersion(new)
             }
             if let existing = try String.fetchOne(
                 db, sql: "SELECT version FROM versions WHERE model_id = ? AND precedence = ?",
                 arguments: [modelID, Self.precedence(new.version)]
             ) {
-                let same = existing == new.version.description
-                throw WardenError(
-                    .conflict,
-                    "model '\(new.model)' already has version \(existing)"
-                        + (same ? "" : ", which \(new.version) equals (SemVer ignores build metadata)")
-                        + "; versions are immutable, publish a new version"
-                )
+                throw Self.versionExists(new, existing: existing)
             }
             let lineage = new.lineage
             try db.execute(
@@ -62,21 +56,12 @@ extension SQLiteMetadataStore {
                     )
                 } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                     // The whole transaction, the version row included, rolls back.
-                    throw WardenError(
-                        .invalidArgument,
-                        file.size < 0
-                            ? "file '\(file.path)' of \(new.model)@\(new.version) has a negative size (\(file.size))"
-                            : "\(new.model)@\(new.version) lists the file '\(file.path)' more than once; each path may appear once",
-                        cause: error
-                    )
+                    throw Self.badFileList(new, file, cause: error)
                 }
             }
             try self.appendEvent(
                 db, .versionCreated, model: new.model, version: new.version, actor: actor, at: now,
-                detail: [
-                    "manifest": new.manifestDigest.description, "files": new.files.count,
-                    "size": new.files.reduce(Int64(0)) { $0 + $1.size }, "signed": new.bundle != nil,
-                ]
+                detail: Self.versionCreatedDetail(new)
             )
             return VersionRecord(new, createdAt: now, createdBy: actor)
         }
@@ -141,44 +126,14 @@ extension SQLiteMetadataStore {
             arguments: arguments
         )
         for row in fileRows {
-            let entry = FileEntry(
-                path: row["path"], digest: try decodeDigest(row["digest"], column: "version_files.digest"), size: row["size"]
-            )
-            files[row["version_id"], default: []].append(entry)
+            files[try row.integer("version_id"), default: []].append(try fileEntry(row))
         }
-        let records = try rows.map { row in try versionRecord(row, files: files[row["id"]] ?? []) }
-        return records.sorted { ($0.model, $0.version) < ($1.model, $1.version) }
-    }
-
-    static func versionRecord(_ row: Row, files: [FileEntry]) throws -> VersionRecord {
-        let bump: String? = row["required_bump"]
-        let new = NewVersion(
-            model: row["model_name"],
-            version: try decodeVersion(row["version"], column: "versions.version"),
-            manifestDigest: try decodeDigest(row["manifest_digest"], column: "versions.manifest_digest"),
-            files: files,
-            bundle: row["bundle"],
-            signers: try decodeArray(row["signers"], column: "versions.signers"),
-            descriptionJSON: row["description"],
-            requiredBump: try bump.map { text in
-                guard let level = ChangeLevel(name: text) else { throw corrupt("versions.required_bump", text) }
-                return level
-            },
-            baseline: try (row["baseline"] as String?).map { try decodeVersion($0, column: "versions.baseline") },
-            lineage: LineageRecord(
-                parentName: row["parent_name"],
-                parentVersion: try (row["parent_version"] as String?).map { try decodeVersion($0, column: "versions.parent_version") },
-                dataset: try (row["dataset_digest"] as String?).map { try decodeDigest($0, column: "versions.dataset_digest") },
-                codeRevision: row["code_revision"],
-                runURL: row["run_url"]
-            )
-        )
-        return VersionRecord(new, createdAt: date(row["created_at"]), createdBy: row["created_by"], yanked: row["yanked"], yankReason: row["yank_reason"])
+        return try sortedVersions(rows, files: files)
     }
 
     /// `.notFound` naming what is missing: the model, or only the version.
     static func unknownVersion(_ db: Database, _ model: String, _ version: SemanticVersion) throws -> WardenError {
         guard try modelID(db, model) != nil else { return unknownModel(model) }
-        return WardenError(.notFound, "model '\(model)' has no version \(version); list its versions to pick one that exists")
+        return unknownVersionOfKnownModel(model, version)
     }
 }

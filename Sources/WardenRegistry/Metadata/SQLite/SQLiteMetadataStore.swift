@@ -18,7 +18,7 @@ import WardenCore
 /// A call that would change nothing (yanking a yanked version with the same
 /// reason, pointing an alias where it already points, revoking a revoked
 /// token) writes nothing and records no event.
-public final class SQLiteMetadataStore: MetadataStore {
+public final class SQLiteMetadataStore: MetadataStore, MetadataCoding {
     /// The database file.
     public let path: String
     let database: DatabasePool
@@ -128,65 +128,5 @@ public final class SQLiteMetadataStore: MetadataStore {
             ))
         }
         return sequence
-    }
-
-    // MARK: Values
-
-    /// Now, to the millisecond: what the database keeps, so a returned record equals the stored one.
-    static func now() -> Date {
-        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
-    }
-
-    static func millis(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1000).rounded())
-    }
-
-    static func date(_ millis: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(millis) / 1000)
-    }
-
-    /// What SemVer precedence compares: the version without build metadata.
-    static func precedence(_ version: SemanticVersion) -> String {
-        SemanticVersion(major: version.major, minor: version.minor, patch: version.patch, prerelease: version.prerelease).description
-    }
-
-    /// A JSON object with sorted keys; nil values become `null`.
-    static func json(_ object: [String: Any?]) -> String {
-        let value = object.mapValues { $0 ?? NSNull() }
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return "{}"
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func jsonArray(_ strings: [String]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: strings, options: [.withoutEscapingSlashes]) else { return "[]" }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    static func decodeArray(_ text: String, column: String) throws -> [String] {
-        guard let strings = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] else {
-            throw corrupt(column, text)
-        }
-        return strings
-    }
-
-    static func decodeDigest(_ text: String, column: String) throws -> Digest {
-        do { return try Digest(parsing: text) } catch { throw corrupt(column, text) }
-    }
-
-    static func decodeVersion(_ text: String, column: String) throws -> SemanticVersion {
-        guard let version = SemanticVersion(text) else { throw corrupt(column, text) }
-        return version
-    }
-
-    static func corrupt(_ column: String, _ value: String) -> WardenError {
-        WardenError(.ioFailure, "the metadata database holds an invalid value in \(column): '\(value)'; run warden fsck")
-    }
-
-    /// Tags as given, without blanks and repeats.
-    static func normalizedTags(_ tags: [String]) -> [String] {
-        var seen = Set<String>()
-        return tags.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 }
