@@ -77,7 +77,7 @@ public final class FileSystemBlobStore: BlobStore {
 
     public func beginUpload(maximumSize: Int64?) throws -> any BlobUpload {
         if let maximumSize, maximumSize < 0 {
-            throw WardenError(.invalidArgument, "the maximum blob size must not be negative, but is \(maximumSize)")
+            throw BlobStoreErrors.negativeMaximum(maximumSize)
         }
         return try FileSystemBlobUpload(store: self, maximumSize: maximumSize)
     }
@@ -102,7 +102,7 @@ public final class FileSystemBlobStore: BlobStore {
     public func materialize(_ digest: Digest, at path: String) throws {
         let source = self.path(of: digest)
         guard let blob = POSIXFile.status(source) else {
-            throw Self.missing(digest)
+            throw BlobStoreErrors.missing(digest)
         }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty { try POSIXFile.makeDirectories(parent) }
@@ -123,19 +123,12 @@ public final class FileSystemBlobStore: BlobStore {
 
     // MARK: Helpers
 
-    static func missing(_ digest: Digest) -> WardenError {
-        WardenError(.notFound, "blob \(digest) is not in the store; upload it first")
-    }
-
     /// Accepts an existing file at `path` only when it is the blob itself (the same inode).
     private static func checkAlreadyMaterialized(_ digest: Digest, blob: stat, at path: String) throws {
         if let existing = POSIXFile.status(path), existing.st_dev == blob.st_dev, existing.st_ino == blob.st_ino {
             return
         }
-        throw WardenError(
-            .conflict,
-            "'\(path)' already exists and is not blob \(digest); remove it, or materialize into an empty folder"
-        )
+        throw BlobStoreErrors.occupied(path, digest)
     }
 
     /// Copies the blob to `path` through a temporary file beside it, so `path` never holds part of it.
