@@ -194,6 +194,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // bench/s3-blobs.sh: push and pull of one large blob through each blob store, driven
+        // directly (warden serve does not take --blobs s3:// yet).
+        .executableTarget(
+            name: "warden-blob-bench",
+            dependencies: [
+                "WardenCore",
+                "WardenRegistry",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "bench/BlobBench",
+            swiftSettings: swiftSettings
+        ),
         // Helpers every test target shares: temporary directories, the WardenError expectation.
         .target(
             name: "WardenTestSupport",

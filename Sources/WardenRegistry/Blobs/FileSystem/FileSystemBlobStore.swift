@@ -138,16 +138,7 @@ public final class FileSystemBlobStore: BlobStore {
             throw POSIXFile.ioFailure("open blob \(digest) at", source, errno, advice: "run warden fsck")
         }
         defer { POSIXFile.close(input) }
-        let temporary = path + ".warden-\(UUID().uuidString)"
-        let output = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard output >= 0 else {
-            throw POSIXFile.ioFailure("create", temporary, errno, advice: "check that the folder is writable")
-        }
-        var keep = false
-        defer {
-            POSIXFile.close(output)
-            if !keep { unlink(temporary) }
-        }
+        let output = try TemporaryFile(beside: path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
@@ -157,16 +148,9 @@ public final class FileSystemBlobStore: BlobStore {
                 throw POSIXFile.ioFailure("read blob \(digest) at", source, errno, advice: "run warden fsck")
             }
             if got == 0 { break }
-            let failure = POSIXFile.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
-            if failure != 0 {
-                throw POSIXFile.ioFailure("write", temporary, failure, advice: "check the free space where the model is materialized")
-            }
+            try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
             offset += Int64(got)
         }
-        fchmod(output, 0o444)
-        guard rename(temporary, path) == 0 else {
-            throw POSIXFile.ioFailure("move the copy of blob \(digest) to", path, errno, advice: "check that the folder is writable")
-        }
-        keep = true
+        try output.publish("the copy of blob \(digest)")
     }
 }

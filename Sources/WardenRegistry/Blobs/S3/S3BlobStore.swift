@@ -152,24 +152,12 @@ public final class S3BlobStore: BlobStore {
             guard try Self.fileHashes(path, to: digest) else { throw BlobStoreErrors.occupied(path, digest) }
             return
         }
-        let temporary = path + ".warden-\(UUID().uuidString)"
-        let output = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard output >= 0 else {
-            throw POSIXFile.ioFailure("create", temporary, errno, advice: "check that the folder is writable")
-        }
-        var keep = false
-        defer {
-            POSIXFile.close(output)
-            if !keep { unlink(temporary) }
-        }
+        let output = try TemporaryFile(beside: path)
         var hasher = BlobHasher()
         let found = try await client.streamObject(key(of: digest)) { chunk in
             try chunk.withUnsafeReadableBytes { bytes in
                 hasher.update(bytes)
-                let failure = POSIXFile.writeAll(output, bytes)
-                if failure != 0 {
-                    throw POSIXFile.ioFailure("write", temporary, failure, advice: "check the free space where the model is materialized")
-                }
+                try output.write(bytes)
             }
         }
         guard found else { throw BlobStoreErrors.missing(digest) }
@@ -180,11 +168,7 @@ public final class S3BlobStore: BlobStore {
                 "blob \(digest) downloaded from bucket '\(bucket)' hashes to \(got): the object was changed in the bucket; remove it and push the model again"
             )
         }
-        fchmod(output, 0o444)
-        guard rename(temporary, path) == 0 else {
-            throw POSIXFile.ioFailure("move the download of blob \(digest) to", path, errno, advice: "check that the folder is writable")
-        }
-        keep = true
+        try output.publish("the download of blob \(digest)")
     }
 
     // MARK: Helpers
