@@ -16,6 +16,11 @@ enum BlobStoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible 
     case s3
 
     var testDescription: String { rawValue }
+
+    /// The kinds with a server to test against: the S3 store only when `WARDEN_TEST_S3_ENDPOINT` is set.
+    static var testable: [BlobStoreKind] {
+        S3TestServer.isConfigured ? allCases : [.fileSystem]
+    }
 }
 
 /// The S3-compatible server the S3 cases use: `WARDEN_TEST_S3_ENDPOINT`, set by
