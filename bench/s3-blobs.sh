@@ -18,7 +18,7 @@ if [ -z "${BENCH:-}" ]; then
   BENCH=.build/$CONFIG/warden-blob-bench
 fi
 echo "build: $CONFIG"
-grep -m1 'Model name' /proc/cpuinfo 2>/dev/null || true
+lscpu 2>/dev/null | grep 'Model name' || true
 echo "cores: $(nproc)"
 
 "$BENCH" fs "$OUT/fs-blobs" "$BYTES" | tee "$OUT/fs.txt"
