@@ -48,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         // The CLI's client of the registry API: streaming uploads and downloads.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // ByteBuffer, the chunk type of blob uploads and reads (AsyncHTTPClient and Hummingbird use it too).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
         // The WASM sandbox: a pure-Swift interpreter with fuel metering and a resource limiter,
         // and its WAT assembler, so pre/post-processing modules can ship as text.
         .package(url: "https://github.com/swiftwasm/WasmKit.git", .upToNextMinor(from: "0.4.2")),
@@ -122,6 +124,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // The S3 blob store's HTTP client: already built for WardenClient, streams request
+                // and response bodies as NIO ByteBuffers, and pools connections; no AWS SDK
+                // (Soto) is available, so SigV4 signing is ours (Blobs/S3/SigV4Signer.swift).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -191,6 +198,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // bench/s3-blobs.sh: push and pull of one large blob through each blob store, driven
+        // directly (warden serve does not take --blobs s3:// yet).
+        .executableTarget(
+            name: "warden-blob-bench",
+            dependencies: [
+                "WardenCore",
+                "WardenRegistry",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "bench/BlobBench",
+            swiftSettings: swiftSettings
+        ),
         // Helpers every test target shares: temporary directories, the WardenError expectation,
         // databases on the PostgreSQL test server.
         .target(
@@ -238,7 +257,10 @@ let package = Package(
                 "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
+            // Fixtures/sigv4: AWS's SigV4 test vectors (see its README).
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

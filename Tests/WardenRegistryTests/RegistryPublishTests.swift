@@ -30,7 +30,7 @@ final class PublishFixture: Sendable {
     }
 
     /// Stores the fixture's blobs and returns a signed publish request for it.
-    func request(_ fixture: String, model: String = "iris", version: String, card: String? = nil) throws -> Registry.PublishRequest {
+    func request(_ fixture: String, model: String = "iris", version: String, card: String? = nil) async throws -> Registry.PublishRequest {
         let folder = directory.file("models/\(UUID().uuidString)")
         try directory.copy(from: Self.fixture(fixture), to: "models/\((folder as NSString).lastPathComponent)/model.onnx")
         if let card { try directory.write("models/\((folder as NSString).lastPathComponent)/warden.yaml", card) }
@@ -38,9 +38,7 @@ final class PublishFixture: Sendable {
         var files: [FileEntry] = []
         for resource in manifest.resources {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(resource.path)))
-            let upload = try registry.blobs.beginUpload(maximumSize: nil)
-            try bytes.withUnsafeBytes { try upload.append($0) }
-            _ = try upload.commit(expected: resource.digest)
+            _ = try await BlobStoreHarness.put(registry.blobs, Array(bytes), expected: resource.digest)
             files.append(FileEntry(path: resource.path, digest: resource.digest, size: Int64(bytes.count)))
         }
         let bundle = try Signer(key: key).sign(manifest, modelName: model).json()
@@ -52,9 +50,9 @@ final class PublishFixture: Sendable {
     @Test(arguments: StoreKind.available)
     func aPublishRecordsSignersTheBumpAndLineage(_ kind: StoreKind) async throws {
         let fixture = try await PublishFixture(kind)
-        _ = try await fixture.registry.publish(try fixture.request("logreg-a.onnx", version: "1.0.0"), actor: "ci")
+        _ = try await fixture.registry.publish(try await fixture.request("logreg-a.onnx", version: "1.0.0"), actor: "ci")
         let card = "lineage:\n  parent: iris@1.0.0\n  dataset: sha256:\(String(repeating: "ab", count: 32))\n  code_revision: 3f2a9c1\n"
-        let result = try await fixture.registry.publish(try fixture.request("logreg-b.onnx", version: "1.0.1", card: card), actor: "ci")
+        let result = try await fixture.registry.publish(try await fixture.request("logreg-b.onnx", version: "1.0.1", card: card), actor: "ci")
         #expect(result.created)
         #expect(result.version.signers == [fixture.key.keyID])
         #expect(result.version.requiredBump == .patch && result.version.baseline == v("1.0.0"))
@@ -67,7 +65,8 @@ final class PublishFixture: Sendable {
     @Test(arguments: StoreKind.available)
     func racingPublishesOfOneVersionWithDifferentContentLeaveExactlyOneWinner(_ kind: StoreKind) async throws {
         let fixture = try await PublishFixture(kind)
-        let requests = try ["logreg-a.onnx", "logreg-b.onnx", "mlp-1layer.onnx", "mlp-2layer.onnx"].map { try fixture.request($0, version: "1.0.0") }
+        var requests: [Registry.PublishRequest] = []
+        for name in ["logreg-a.onnx", "logreg-b.onnx", "mlp-1layer.onnx", "mlp-2layer.onnx"] { requests.append(try await fixture.request(name, version: "1.0.0")) }
         let outcomes = await withTaskGroup(of: String.self) { group in
             for request in requests {
                 group.addTask {
@@ -90,10 +89,10 @@ final class PublishFixture: Sendable {
     @Test(arguments: StoreKind.available)
     func racingPublishesAreEachJudgedByTheSemverRule(_ kind: StoreKind) async throws {
         let fixture = try await PublishFixture(kind)
-        _ = try await fixture.registry.publish(try fixture.request("mlp-1layer.onnx", version: "1.0.0"), actor: "ci")
+        _ = try await fixture.registry.publish(try await fixture.request("mlp-1layer.onnx", version: "1.0.0"), actor: "ci")
         // A layer added: 1.0.1 must fail whatever lands first; 1.1.0 and retrained 1.0.2..1.0.6 must pass.
-        var requests = [try fixture.request("mlp-2layer.onnx", version: "1.0.1"), try fixture.request("mlp-2layer.onnx", version: "1.1.0")]
-        for patch in 2...6 { requests.append(try fixture.request("mlp-1layer.onnx", version: "1.0.\(patch)")) }
+        var requests = [try await fixture.request("mlp-2layer.onnx", version: "1.0.1"), try await fixture.request("mlp-2layer.onnx", version: "1.1.0")]
+        for patch in 2...6 { requests.append(try await fixture.request("mlp-1layer.onnx", version: "1.0.\(patch)")) }
         let outcomes = await withTaskGroup(of: (String, String).self) { group in
             for request in requests {
                 group.addTask {
@@ -119,24 +118,22 @@ final class PublishFixture: Sendable {
     @Test(arguments: StoreKind.available)
     func refusalsNameWhatIsWrong(_ kind: StoreKind) async throws {
         let fixture = try await PublishFixture(kind)
-        var unsigned = try fixture.request("logreg-a.onnx", version: "1.0.0")
+        var unsigned = try await fixture.request("logreg-a.onnx", version: "1.0.0")
         unsigned.bundle = nil
         await expectAsyncWardenError(.signatureRequired, containing: "is not signed and this registry requires signatures") { _ = try await fixture.registry.publish(unsigned, actor: "ci") }
 
-        var missing = try fixture.request("logreg-a.onnx", version: "1.0.0")
+        var missing = try await fixture.request("logreg-a.onnx", version: "1.0.0")
         missing.files.append(FileEntry(path: "extra.bin", digest: Digest.sha256([1, 2, 3]), size: 3))
         await expectAsyncWardenError(.notFound, containing: "are not uploaded") { _ = try await fixture.registry.publish(missing, actor: "ci") }
 
-        var signature = try fixture.request("logreg-a.onnx", version: "1.0.0")
+        var signature = try await fixture.request("logreg-a.onnx", version: "1.0.0")
         signature.files[0] = FileEntry(path: "model.sig", digest: signature.files[0].digest, size: signature.files[0].size)
         await expectAsyncWardenError(.invalidArgument, containing: "is a signature; send it as the version's bundle") { _ = try await fixture.registry.publish(signature, actor: "ci") }
 
         // Bytes that are not ONNX are refused with the inspector's error.
         let open = try await PublishFixture(kind, requireSignature: false)
         let bytes = Array("not onnx".utf8)
-        let upload = try open.registry.blobs.beginUpload(maximumSize: nil)
-        try bytes.withUnsafeBytes { try upload.append($0) }
-        let digest = try upload.commit(expected: nil)
+        let digest = try await BlobStoreHarness.put(open.registry.blobs, bytes)
         let broken = Registry.PublishRequest(model: "iris", version: v("1.0.0"), files: [FileEntry(path: "model.onnx", digest: digest, size: Int64(bytes.count))], bundle: nil)
         await expectAsyncWardenError(.invalidModel, containing: "is not an ONNX model") { _ = try await open.registry.publish(broken, actor: "ci") }
     }

@@ -5,17 +5,17 @@ import WardenCore
 /// bytes hashed to its name (`BlobUpload.commit`).
 extension Registry {
     /// The blob's size, or nil when it is absent.
-    public func blobSize(of digest: Digest) throws -> Int64? {
-        try blobs.size(of: digest)
+    public func blobSize(of digest: Digest) async throws -> Int64? {
+        try await blobs.size(of: digest)
     }
 
     /// Starts an upload, refused once it passes the registry's maximum blob size.
-    public func beginBlobUpload(maximumSize: Int64?) throws -> any BlobUpload {
-        try blobs.beginUpload(maximumSize: maximumSize)
+    public func beginBlobUpload(maximumSize: Int64?) async throws -> any BlobUpload {
+        try await blobs.beginUpload(maximumSize: maximumSize)
     }
 
     /// - Throws: `.notFound` when the blob is absent.
-    public func openBlob(_ digest: Digest) throws -> any BlobReader {
-        try blobs.open(digest)
+    public func openBlob(_ digest: Digest) async throws -> any BlobReader {
+        try await blobs.open(digest)
     }
 }

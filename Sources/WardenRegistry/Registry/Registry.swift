@@ -68,7 +68,10 @@ public final class Registry: Sendable {
     public func publish(_ request: PublishRequest, actor: String) async throws -> PublishResult {
         try ModelReference.validateName(request.model)
         try Self.validate(request.files)
-        let missing = try request.files.filter { try blobs.size(of: $0.digest) != $0.size }
+        var missing: [FileEntry] = []
+        for file in request.files where try await blobs.size(of: file.digest) != file.size {
+            missing.append(file)
+        }
         if !missing.isEmpty {
             let names = missing.prefix(5).map { "\($0.path) (\($0.digest))" }.joined(separator: ", ")
             throw WardenError(.notFound, "\(missing.count) file(s) of \(request.model)@\(request.version) are not uploaded (or have another size): \(names); upload the blobs first")
@@ -95,7 +98,7 @@ public final class Registry: Sendable {
     }
 
     private func publishNew(_ request: PublishRequest, actor: String) async throws -> PublishResult {
-        let candidateDirectory = try layOut(request.files, label: "candidate")
+        let candidateDirectory = try await layOut(request.files, label: "candidate")
         defer { try? FileManager.default.removeItem(atPath: candidateDirectory) }
         let configuration = configuration
 
@@ -135,7 +138,7 @@ public final class Registry: Sendable {
         var required: ChangeLevel?
         let baseline = request.version.baseline(among: existing.map(\.version))
         if let baseline, let previous = existing.first(where: { $0.version == baseline }) {
-            let previousDirectory = try layOut(previous.files, label: "baseline")
+            let previousDirectory = try await layOut(previous.files, label: "baseline")
             defer { try? FileManager.default.removeItem(atPath: previousDirectory) }
             let before = try await offload {
                 try ModelDescription(contentsOf: previousDirectory)
@@ -183,12 +186,12 @@ public final class Registry: Sendable {
     /// scratch directory, for a server to verify and load. The caller removes it when done.
     /// - Throws: `.ioFailure`; `.notFound` when a blob is missing.
     /// - Parameter parent: where the checkout goes (default: the registry's scratch directory).
-    public func checkout(_ version: VersionRecord, in parent: String? = nil) throws -> String {
-        try layOut(version.files, label: "\(version.model)-\(version.version)", in: parent)
+    public func checkout(_ version: VersionRecord, in parent: String? = nil) async throws -> String {
+        try await layOut(version.files, label: "\(version.model)-\(version.version)", in: parent)
     }
 
     /// Hard-links a version's blobs into a fresh scratch directory laid out as the model.
-    func layOut(_ files: [FileEntry], label: String, in parent: String? = nil) throws -> String {
+    func layOut(_ files: [FileEntry], label: String, in parent: String? = nil) async throws -> String {
         let directory = ((parent ?? configuration.scratchDirectory) as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -196,7 +199,7 @@ public final class Registry: Sendable {
             throw WardenError(.ioFailure, "cannot create the scratch directory '\(directory)': \(error.localizedDescription)", cause: error)
         }
         for file in files {
-            try blobs.materialize(file.digest, at: (directory as NSString).appendingPathComponent(file.path))
+            try await blobs.materialize(file.digest, at: (directory as NSString).appendingPathComponent(file.path))
         }
         return directory
     }

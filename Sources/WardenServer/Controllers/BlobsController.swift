@@ -26,17 +26,17 @@ struct BlobsController {
     @Sendable func head(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let digest = try digest(context)
-        guard try registry.blobSize(of: digest) != nil else { return Response(status: .notFound) }
-        return try BlobResponse.make(registry, digest, request: request, includeBody: false)
+        guard try await registry.blobSize(of: digest) != nil else { return Response(status: .notFound) }
+        return try await BlobResponse.make(registry, digest, request: request, includeBody: false)
     }
 
     @Sendable func get(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let digest = try digest(context)
-        guard try registry.blobSize(of: digest) != nil else {
+        guard try await registry.blobSize(of: digest) != nil else {
             throw WardenError(.notFound, "blob \(digest) is not stored here")
         }
-        return try BlobResponse.make(registry, digest, request: request)
+        return try await BlobResponse.make(registry, digest, request: request)
     }
 
     @Sendable func put(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -55,7 +55,7 @@ struct BlobsController {
         // A declared length over the limit (even one too large to be a number) is refused before a byte is read.
         let declared = try request.declaredLength(limit: limit)
         if let declared, declared > limit { throw WardenError(.payloadTooLarge, tooLarge(limit)) }
-        if let size = try registry.blobSize(of: digest) {
+        if let size = try await registry.blobSize(of: digest) {
             // Already stored: answer at once, without reading the body. A declared length other
             // than the stored one cannot hash to this digest (an empty body sent by mistake, say).
             if let declared, declared != size {
@@ -63,16 +63,16 @@ struct BlobsController {
             }
             return JSONBody.response(["digest": digest.description, "size": size, "created": false])
         }
-        let upload = try registry.beginBlobUpload(maximumSize: limit)
+        let upload = try await registry.beginBlobUpload(maximumSize: limit)
         do {
             // A body that ends early is a 400 and the partial upload is dropped below.
             try await request.readBody(limit: limit, tooLarge: tooLarge) { buffer in
-                try buffer.withUnsafeReadableBytes { try upload.append($0) }
+                try await upload.append(buffer)
             }
-            let stored = try upload.commit(expected: digest)
+            let stored = try await upload.commit(expected: digest)
             return JSONBody.response(["digest": stored.description, "size": upload.count, "created": true], status: .created)
         } catch {
-            upload.abort()
+            await upload.abort()
             throw error
         }
     }

@@ -124,7 +124,7 @@ struct VersionsController {
         guard let entry = record.files.first(where: { $0.path == path }) else {
             throw WardenError(.notFound, "\(record.model)@\(record.version) has no file '\(path)'; its files are listed by GET …/versions/\(record.version)")
         }
-        return try BlobResponse.make(registry, entry.digest, request: request)
+        return try await BlobResponse.make(registry, entry.digest, request: request)
     }
 
     private func record(_ context: WardenRequestContext) async throws -> VersionRecord {

@@ -9,8 +9,8 @@ import WardenRegistry
 enum BlobResponse {
     static let chunkSize = 1 << 20
 
-    static func make(_ registry: Registry, _ digest: Digest, request: Request, includeBody: Bool = true) throws -> Response {
-        let reader = try registry.openBlob(digest)
+    static func make(_ registry: Registry, _ digest: Digest, request: Request, includeBody: Bool = true) async throws -> Response {
+        let reader = try await registry.openBlob(digest)
         let size = reader.size
         var headers = HTTPFields()
         headers[.contentType] = "application/octet-stream"
@@ -47,13 +47,10 @@ enum BlobResponse {
         let body = ResponseBody(contentLength: Int(range.count)) { writer in
             defer { reader.close() }
             var offset = range.lowerBound
-            var buffer = ByteBufferAllocator().buffer(capacity: chunkSize)
             while offset < range.upperBound {
-                buffer.clear()
                 let wanted = Int(min(Int64(chunkSize), range.upperBound - offset))
-                let got = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { pointer in
-                    try reader.read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: pointer[0..<wanted]))
-                }
+                let buffer = try await reader.read(at: offset, upTo: wanted)
+                let got = buffer.readableBytes
                 guard got > 0 else { throw WardenError(.ioFailure, "blob \(digest) ended early at byte \(offset)") }
                 offset += Int64(got)
                 try await writer.write(buffer)

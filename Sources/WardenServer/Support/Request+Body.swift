@@ -31,7 +31,7 @@ extension Request {
     ///   declared length or last chunk, and whatever `consume` throws.
     @discardableResult
     func readBody(
-        limit: Int64, tooLarge: (Int64) -> String, _ consume: (ByteBuffer) throws -> Void
+        limit: Int64, tooLarge: (Int64) -> String, _ consume: (ByteBuffer) async throws -> Void
     ) async throws -> Int64 {
         let declared = try declaredLength(limit: limit)
         if let declared, declared > limit { throw WardenError(.payloadTooLarge, tooLarge(limit)) }
@@ -40,7 +40,7 @@ extension Request {
             for try await buffer in body {
                 received += Int64(buffer.readableBytes)
                 guard received <= limit else { throw WardenError(.payloadTooLarge, tooLarge(limit)) }
-                try consume(buffer)
+                try await consume(buffer)
             }
         } catch let error as WardenError {
             throw error

@@ -163,8 +163,8 @@ public final class RegistryModelSource: ModelSource {
                     let registry = registry
                     let loader = loader
                     let checkouts = checkouts
+                    let checkout = try await registry.checkout(record, in: checkouts)
                     let served = try await offload { () throws -> ServedVersion in
-                        let checkout = try registry.checkout(record, in: checkouts)
                         let bundle = try record.bundle.map { try SignatureBundle(json: Array($0.utf8)) }
                         return try loader.load(model: model, version: label, checkout: checkout, bundle: bundle, expectedDigest: record.manifestDigest)
                     }

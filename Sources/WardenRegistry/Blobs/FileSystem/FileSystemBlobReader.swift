@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 import WardenCore
 
@@ -34,7 +35,7 @@ final class FileSystemBlobReader: BlobReader {
         let fd = POSIXFile.open(path, O_RDONLY)
         guard fd >= 0 else {
             let code = errno
-            if code == ENOENT || code == ENOTDIR { throw FileSystemBlobStore.missing(digest) }
+            if code == ENOENT || code == ENOTDIR { throw BlobStoreErrors.missing(digest) }
             throw POSIXFile.ioFailure("open blob \(digest) at", path, code, advice: "check the permissions of the blob folder")
         }
         var info = stat()
@@ -56,14 +57,29 @@ final class FileSystemBlobReader: BlobReader {
         }
     }
 
+    func read(at offset: Int64, upTo count: Int) throws -> ByteBuffer {
+        var buffer = ByteBuffer()
+        let wanted = Int(max(0, min(Int64(max(count, 0)), size - offset)))
+        guard wanted > 0 else {
+            // Still checks the offset and the reader's state.
+            _ = try read(at: offset, into: UnsafeMutableRawBufferPointer(start: nil, count: 0))
+            return buffer
+        }
+        buffer.reserveCapacity(wanted)
+        _ = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { pointer in
+            try read(at: offset, into: UnsafeMutableRawBufferPointer(rebasing: pointer[0..<wanted]))
+        }
+        return buffer
+    }
+
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard offset >= 0 else {
-            throw WardenError(.invalidArgument, "cannot read blob \(digest) at offset \(offset); offsets start at 0")
+            throw BlobStoreErrors.negativeOffset(digest, offset)
         }
         if buffer.isEmpty || offset >= size { return 0 }
         let fd = try state.withLock { state throws(WardenError) -> Int32 in
             guard !state.closeRequested else {
-                throw WardenError(.invalidArgument, "blob \(digest) was read after its reader was closed; open it again")
+                throw BlobStoreErrors.readAfterClose(digest)
             }
             state.activeReads += 1
             return state.descriptor
@@ -82,6 +98,21 @@ final class FileSystemBlobReader: BlobReader {
             throw POSIXFile.ioFailure("read blob \(digest) at", path, errno, advice: "run warden fsck to check the blob folder")
         }
         return got
+    }
+
+    /// Reads the whole file through SHA-256 and says whether it hashes to `digest`.
+    func hashes(to digest: Digest) throws -> Bool {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var hasher = BlobHasher()
+        var offset: Int64 = 0
+        while true {
+            let got = try read(at: offset, into: buffer)
+            if got == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
+            offset += Int64(got)
+        }
+        return hasher.finalize() == digest
     }
 
     func close() {

@@ -50,17 +50,7 @@ extension FileSystemBlobStore {
     public func verify(_ digest: Digest) throws -> Bool {
         let reader = try FileSystemBlobReader(path: path(of: digest), digest: digest)
         defer { reader.close() }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-        defer { buffer.deallocate() }
-        var hasher = BlobHasher()
-        var offset: Int64 = 0
-        while true {
-            let got = try reader.read(at: offset, into: buffer)
-            if got == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
-            offset += Int64(got)
-        }
-        return hasher.finalize() == digest
+        return try reader.hashes(to: digest)
     }
 }
 

@@ -77,7 +77,7 @@ public final class FileSystemBlobStore: BlobStore {
 
     public func beginUpload(maximumSize: Int64?) throws -> any BlobUpload {
         if let maximumSize, maximumSize < 0 {
-            throw WardenError(.invalidArgument, "the maximum blob size must not be negative, but is \(maximumSize)")
+            throw BlobStoreErrors.negativeMaximum(maximumSize)
         }
         return try FileSystemBlobUpload(store: self, maximumSize: maximumSize)
     }
@@ -102,7 +102,7 @@ public final class FileSystemBlobStore: BlobStore {
     public func materialize(_ digest: Digest, at path: String) throws {
         let source = self.path(of: digest)
         guard let blob = POSIXFile.status(source) else {
-            throw Self.missing(digest)
+            throw BlobStoreErrors.missing(digest)
         }
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty { try POSIXFile.makeDirectories(parent) }
@@ -123,19 +123,12 @@ public final class FileSystemBlobStore: BlobStore {
 
     // MARK: Helpers
 
-    static func missing(_ digest: Digest) -> WardenError {
-        WardenError(.notFound, "blob \(digest) is not in the store; upload it first")
-    }
-
     /// Accepts an existing file at `path` only when it is the blob itself (the same inode).
     private static func checkAlreadyMaterialized(_ digest: Digest, blob: stat, at path: String) throws {
         if let existing = POSIXFile.status(path), existing.st_dev == blob.st_dev, existing.st_ino == blob.st_ino {
             return
         }
-        throw WardenError(
-            .conflict,
-            "'\(path)' already exists and is not blob \(digest); remove it, or materialize into an empty folder"
-        )
+        throw BlobStoreErrors.occupied(path, digest)
     }
 
     /// Copies the blob to `path` through a temporary file beside it, so `path` never holds part of it.
@@ -145,16 +138,7 @@ public final class FileSystemBlobStore: BlobStore {
             throw POSIXFile.ioFailure("open blob \(digest) at", source, errno, advice: "run warden fsck")
         }
         defer { POSIXFile.close(input) }
-        let temporary = path + ".warden-\(UUID().uuidString)"
-        let output = POSIXFile.open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard output >= 0 else {
-            throw POSIXFile.ioFailure("create", temporary, errno, advice: "check that the folder is writable")
-        }
-        var keep = false
-        defer {
-            POSIXFile.close(output)
-            if !keep { unlink(temporary) }
-        }
+        let output = try TemporaryFile(beside: path)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
@@ -164,16 +148,9 @@ public final class FileSystemBlobStore: BlobStore {
                 throw POSIXFile.ioFailure("read blob \(digest) at", source, errno, advice: "run warden fsck")
             }
             if got == 0 { break }
-            let failure = POSIXFile.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
-            if failure != 0 {
-                throw POSIXFile.ioFailure("write", temporary, failure, advice: "check the free space where the model is materialized")
-            }
+            try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<got]))
             offset += Int64(got)
         }
-        fchmod(output, 0o444)
-        guard rename(temporary, path) == 0 else {
-            throw POSIXFile.ioFailure("move the copy of blob \(digest) to", path, errno, advice: "check that the folder is writable")
-        }
-        keep = true
+        try output.publish("the copy of blob \(digest)")
     }
 }

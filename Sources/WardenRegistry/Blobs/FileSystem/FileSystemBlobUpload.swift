@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 import WardenCore
 
@@ -54,16 +55,16 @@ final class FileSystemBlobUpload: BlobUpload {
 
     var count: Int64 { state.withLock { $0.count } }
 
+    func append(_ chunk: ByteBuffer) throws {
+        try chunk.withUnsafeReadableBytes { try append($0) }
+    }
+
     func append(_ bytes: UnsafeRawBufferPointer) throws {
         try state.withLock { state throws(WardenError) in
             try Self.checkOpen(state, path: temporaryPath)
             if let maximumSize, state.count + Int64(bytes.count) > maximumSize {
                 Self.discard(&state, path: temporaryPath)
-                throw WardenError(
-                    .payloadTooLarge,
-                    "the blob is larger than the limit of \(maximumSize) bytes (\(Self.describeSize(maximumSize))); "
-                        + "the upload was discarded. Raise the limit with the server option --max-blob-size"
-                )
+                throw BlobStoreErrors.tooLarge(maximumSize)
             }
             let failure = POSIXFile.writeAll(state.descriptor, bytes)
             guard failure == 0 else {
@@ -84,11 +85,7 @@ final class FileSystemBlobUpload: BlobUpload {
             let digest = state.hasher.finalize()
             if let expected, expected != digest {
                 Self.discard(&state, path: temporaryPath)
-                throw WardenError(
-                    .digestMismatch,
-                    "the uploaded bytes hash to \(digest), not to \(expected) as claimed; nothing was stored. "
-                        + "Check that the file did not change while it was sent, and send it again"
-                )
+                throw BlobStoreErrors.mismatch(digest, expected: expected)
             }
             do throws(WardenError) {
                 try publish(&state, as: digest)
@@ -139,9 +136,9 @@ final class FileSystemBlobUpload: BlobUpload {
         case .open:
             return
         case .committed(let digest):
-            throw WardenError(.invalidArgument, "this upload was already committed as \(digest); start a new upload to send more bytes")
+            throw BlobStoreErrors.alreadyCommitted(digest)
         case .discarded:
-            throw WardenError(.invalidArgument, "this upload was aborted and its bytes discarded; start a new upload")
+            throw BlobStoreErrors.aborted
         }
     }
 
@@ -154,16 +151,5 @@ final class FileSystemBlobUpload: BlobUpload {
         }
         unlink(path)
         state.phase = .discarded
-    }
-
-    static func describeSize(_ bytes: Int64) -> String {
-        let units = ["bytes", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) bytes" : "\(String(format: "%.1f", value)) \(units[unit])"
     }
 }
