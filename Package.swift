@@ -13,13 +13,16 @@ let package = Package(
         .executable(name: "warden", targets: ["warden"]),
         .library(name: "WardenCore", targets: ["WardenCore"]),
         .library(name: "WardenIntegrity", targets: ["WardenIntegrity"]),
+        .library(name: "WardenTensor", targets: ["WardenTensor"]),
         .library(name: "WardenONNX", targets: ["WardenONNX"]),
+        .library(name: "WardenRuntime", targets: ["WardenRuntime"]),
         .library(name: "WardenModel", targets: ["WardenModel"]),
         .library(name: "WardenSandbox", targets: ["WardenSandbox"]),
         .library(name: "WardenRegistry", targets: ["WardenRegistry"]),
         .library(name: "WardenServing", targets: ["WardenServing"]),
         .library(name: "WardenServer", targets: ["WardenServer"]),
         .library(name: "WardenClient", targets: ["WardenClient"]),
+        .library(name: "WardenAPI", targets: ["WardenAPI"]),
     ],
     dependencies: [
         // SHA-256/384/512, ECDSA P-256/384/521 and Ed25519 (BoringSSL-backed on Linux, SHA-NI when present).
@@ -82,12 +85,34 @@ let package = Package(
             name: "CWardenKernels",
             cSettings: [.unsafeFlags(["-O3"])]
         ),
+        // Tensors and their byte encodings (the V2 binary extension, the WASM ABI, .npy): what
+        // requests, the sandbox and the client pass around, with no model format or executor.
+        .target(
+            name: "WardenTensor",
+            dependencies: ["WardenCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The ONNX format: the protobuf model, its parsing, inspection, canonical hashing and
+        // diffs. What the registry needs to describe a model, without the executor.
         .target(
             name: "WardenONNX",
             dependencies: [
                 "WardenCore",
-                "CWardenKernels",
+                "WardenTensor",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executor: graph optimization, shape inference, memory planning, the worker
+        // pool and the kernels (with the C GEMM tile), running models WardenONNX parsed.
+        .target(
+            name: "WardenRuntime",
+            dependencies: [
+                "WardenCore",
+                "WardenTensor",
+                "WardenONNX",
+                "CWardenKernels",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: swiftSettings
@@ -106,7 +131,7 @@ let package = Package(
             name: "WardenSandbox",
             dependencies: [
                 "WardenCore",
-                "WardenONNX",
+                "WardenTensor",
                 .product(name: "WasmKit", package: "WasmKit"),
                 .product(name: "WAT", package: "WasmKit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,7 +143,6 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenIntegrity",
-                "WardenONNX",
                 "WardenModel",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -137,7 +161,9 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenIntegrity",
+                "WardenTensor",
                 "WardenONNX",
+                "WardenRuntime",
                 "WardenModel",
                 "WardenRegistry",
                 "WardenSandbox",
@@ -152,8 +178,11 @@ let package = Package(
             name: "WardenServer",
             dependencies: [
                 "WardenCore",
+                "WardenAPI",
                 "WardenIntegrity",
+                "WardenTensor",
                 "WardenONNX",
+                "WardenRuntime",
                 "WardenModel",
                 "WardenRegistry",
                 "WardenSandbox",
@@ -168,12 +197,19 @@ let package = Package(
             resources: [.copy("openapi.yaml")],
             swiftSettings: swiftSettings
         ),
+        // The registry API's wire types (Codable), shared by the server and the client so that
+        // a change to one side fails to compile on the other. Foundation only.
+        .target(
+            name: "WardenAPI",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "WardenClient",
             dependencies: [
                 "WardenCore",
+                "WardenAPI",
                 "WardenIntegrity",
-                "WardenONNX",
+                "WardenTensor",
                 // The publish pipeline (Publisher) describes a model folder and assesses changes
                 // as the registry does, so it refuses what the registry would before uploading.
                 "WardenModel",
@@ -186,13 +222,16 @@ let package = Package(
             dependencies: [
                 "WardenCore",
                 "WardenIntegrity",
+                "WardenTensor",
                 "WardenONNX",
+                "WardenRuntime",
                 "WardenModel",
                 "WardenRegistry",
                 "WardenSandbox",
                 "WardenServing",
                 "WardenServer",
                 "WardenClient",
+                "WardenAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -235,19 +274,19 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenONNXTests",
-            dependencies: ["WardenONNX", "WardenCore", "WardenTestSupport"],
+            dependencies: ["WardenONNX", "WardenRuntime", "WardenTensor", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenModelTests",
-            dependencies: ["WardenModel", "WardenONNX", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
+            dependencies: ["WardenModel", "WardenONNX", "WardenRuntime", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "WardenSandboxTests",
-            dependencies: ["WardenSandbox", "WardenONNX", "WardenCore", "WardenTestSupport"],
+            dependencies: ["WardenSandbox", "WardenTensor", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Modules")],
             swiftSettings: swiftSettings
         ),
@@ -266,7 +305,7 @@ let package = Package(
         .testTarget(
             name: "WardenServerTests",
             dependencies: [
-                "WardenServer", "WardenServing", "WardenSandbox", "WardenONNX", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
+                "WardenServer", "WardenAPI", "WardenServing", "WardenSandbox", "WardenONNX", "WardenRuntime", "WardenTensor", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport",
                 "WardenClient",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -277,13 +316,13 @@ let package = Package(
         ),
         .testTarget(
             name: "WardenServingTests",
-            dependencies: ["WardenServing", "WardenONNX", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
+            dependencies: ["WardenServing", "WardenONNX", "WardenRuntime", "WardenTensor", "WardenRegistry", "WardenModel", "WardenIntegrity", "WardenCore", "WardenTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["WardenIntegrity", "WardenONNX", "WardenCore", "warden"],
+            dependencies: ["WardenIntegrity", "WardenONNX", "WardenRuntime", "WardenTensor", "WardenCore", "warden"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -21,7 +21,7 @@ let package = Package(
             name: "FuzzSandbox",
             dependencies: [
                 .product(name: "WardenSandbox", package: "warden"),
-                .product(name: "WardenONNX", package: "warden"),
+                .product(name: "WardenTensor", package: "warden"),
                 .product(name: "WardenCore", package: "warden"),
             ]
         ),
@@ -36,6 +36,8 @@ let package = Package(
             name: "FuzzExecute",
             dependencies: [
                 .product(name: "WardenONNX", package: "warden"),
+                .product(name: "WardenRuntime", package: "warden"),
+                .product(name: "WardenTensor", package: "warden"),
                 .product(name: "WardenCore", package: "warden"),
             ]
         ),

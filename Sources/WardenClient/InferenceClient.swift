@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import WardenCore
-import WardenONNX
+import WardenTensor
 
 /// A client of the Open Inference Protocol (KServe V2) API, as Warden and
 /// Triton serve it: tensors go out and come back in Triton's binary tensor data

@@ -1,4 +1,5 @@
 import Foundation
+import WardenAPI
 import WardenCore
 import WardenIntegrity
 import WardenModel
@@ -63,8 +64,7 @@ public struct Publisher: Sendable {
         case publishing(totalBytes: Int64)
     }
 
-    public struct Result: @unchecked Sendable {
-        // @unchecked: `response` is a parsed JSON object (immutable values only).
+    public struct Result: Sendable {
         public var model: String
         public var version: SemanticVersion
         /// False when the same files were already published under this version.
@@ -79,7 +79,7 @@ public struct Publisher: Sendable {
         public var baseline: String?
         public var signers: [String]
         /// The registry's answer, as it came.
-        public var response: RegistryClient.Object
+        public var response: VersionDetail
     }
 
     public let client: RegistryClient
@@ -143,10 +143,10 @@ public struct Publisher: Sendable {
             bundle: bundle
         )
         return Result(
-            model: request.model, version: target, created: response["created"] as? Bool ?? true,
-            manifestDigest: response["manifest_digest"] as? String ?? "", uploadedBlobs: missing.count, uploadedBytes: bytes,
-            totalBlobs: manifest.resources.count, uploadSeconds: seconds, requiredBump: response["required_bump"] as? String,
-            baseline: response["baseline"] as? String, signers: response["signers"] as? [String] ?? [], response: response
+            model: request.model, version: target, created: response.created ?? true,
+            manifestDigest: response.summary.manifestDigest, uploadedBlobs: missing.count, uploadedBytes: bytes,
+            totalBlobs: manifest.resources.count, uploadSeconds: seconds, requiredBump: response.summary.requiredBump,
+            baseline: response.summary.baseline, signers: response.summary.signers, response: response
         )
     }
 
@@ -177,9 +177,8 @@ public struct Publisher: Sendable {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("warden-push-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let record = try await client.resolve(ModelReference(name: request.model, selector: .version(latest)))
-            for file in record["files"] as? [[String: Any]] ?? [] {
-                guard let path = file["path"] as? String else { continue }
-                _ = try await client.download(model: request.model, version: latest, path: path, to: (directory as NSString).appendingPathComponent(path))
+            for file in record.files {
+                _ = try await client.download(model: request.model, version: latest, path: file.path, to: (directory as NSString).appendingPathComponent(file.path))
             }
             let change = ChangeAssessment(from: try ModelDescription(contentsOf: directory).withFileDigests(), to: try ModelDescription(contentsOf: root).withFileDigests())
             level = max(change.required, .patch)
@@ -190,7 +189,7 @@ public struct Publisher: Sendable {
 
     func existingVersions(_ name: String) async throws -> [SemanticVersion] {
         do {
-            return try await client.versions(of: name).compactMap { ($0["version"] as? String).flatMap(SemanticVersion.init) }
+            return try await client.versions(of: name).compactMap { SemanticVersion($0.version) }
         } catch let error as WardenError where error.code == .notFound {
             return []
         }

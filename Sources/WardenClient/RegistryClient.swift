@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import WardenAPI
 import WardenCore
 
 /// A typed client of the registry API (`/api/v1`), on AsyncHTTPClient.
@@ -53,29 +54,50 @@ public struct RegistryClient: Sendable {
         }
     }
 
-    /// Sends a request and reads a JSON object, turning error responses into `WardenError`s.
+    /// Sends a request and reads the answer as `T`, turning error responses into `WardenError`s.
+    func send<T: Decodable>(_ method: HTTPMethod, _ path: String, body: (some Encodable)? = Optional<Empty>.none, as type: T.Type = T.self) async throws -> T {
+        var request = request(method, path)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try APIJSON.encode(body)))
+        }
+        let bytes = try await answer(to: request)
+        do {
+            return try APIJSON.decode(T.self, from: Data(bytes.readableBytesView))
+        } catch {
+            throw WardenError(.ioFailure, "the registry's answer to \(method) \(path) is not the \(T.self) this client expects (\(error)); is the server a different Warden version?", cause: error)
+        }
+    }
+
+    /// Sends a request and reads a JSON object: for the answers WardenAPI has no type for yet.
     func json(_ method: HTTPMethod, _ path: String, body: Object? = nil) async throws -> Object {
         var request = request(method, path)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body)))
         }
-        let response = try await execute(request)
-        let bytes = try await response.body.collect(upTo: 64 << 20)
-        try Self.check(response.status, bytes)
+        let bytes = try await answer(to: request)
         if bytes.readableBytes == 0 { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? Object else {
-            throw WardenError(.ioFailure, "the registry answered \(response.status.code) with something that is not a JSON object")
+            throw WardenError(.ioFailure, "the registry answered \(method) \(path) with something that is not a JSON object")
         }
         return object
     }
 
+    /// An empty request body.
+    struct Empty: Encodable {}
+
+    private func answer(to request: HTTPClientRequest) async throws -> ByteBuffer {
+        let response = try await execute(request)
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        try Self.check(response.status, bytes)
+        return bytes
+    }
+
     static func check(_ status: HTTPResponseStatus, _ body: ByteBuffer) throws {
         guard status.code >= 400 else { return }
-        if let object = try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? Object,
-           let error = object["error"] as? Object, let message = error["message"] as? String {
-            let code = (error["code"] as? String).map(WardenError.Code.init(rawValue:)) ?? .ioFailure
-            throw WardenError(code, message, cause: RemoteError(status: Int(status.code), detail: error))
+        if let body = try? APIJSON.decode(ErrorBody.self, from: Data(body.readableBytesView)) {
+            throw WardenError(WardenError.Code(rawValue: body.error.code), body.error.message, cause: RemoteError(status: Int(status.code), detail: body.error))
         }
         // No JSON error to show (a HEAD answer has no body): say at least what an auth refusal means.
         switch status.code {
@@ -89,10 +111,9 @@ public struct RegistryClient: Sendable {
     }
 
     /// An error response's status and body, kept as the `cause` of the `WardenError`.
-    public struct RemoteError: Error, @unchecked Sendable {
-        // `detail` holds JSONSerialization output only.
+    public struct RemoteError: Error, Sendable {
         public let status: Int
-        public let detail: [String: Any]
+        public let detail: ErrorBody.Detail
     }
 
     static func encode(_ component: String) -> String {
@@ -101,42 +122,44 @@ public struct RegistryClient: Sendable {
 
     // MARK: Models and versions
 
-    public func models(prefix: String?, tag: String?, limit: Int = 1000, cursor: String? = nil) async throws -> Object {
+    public func models(prefix: String?, tag: String?, limit: Int = 1000, cursor: String? = nil) async throws -> ModelList {
         var query: [String] = ["limit=\(limit)"]
         if let prefix { query.append("prefix=\(Self.encode(prefix))") }
         if let tag { query.append("tag=\(Self.encode(tag))") }
         if let cursor { query.append("cursor=\(Self.encode(cursor))") }
-        return try await json(.GET, "/models?" + query.joined(separator: "&"))
+        return try await send(.GET, "/models?" + query.joined(separator: "&"))
     }
 
-    public func model(_ name: String) async throws -> Object {
-        try await json(.GET, "/models/\(Self.encode(name))")
+    public func model(_ name: String) async throws -> ModelDetail {
+        try await send(.GET, "/models/\(Self.encode(name))")
     }
 
-    public func versions(of model: String) async throws -> [Object] {
-        try await json(.GET, "/models/\(Self.encode(model))/versions")["versions"] as? [Object] ?? []
+    public func versions(of model: String) async throws -> [VersionSummary] {
+        try await send(.GET, "/models/\(Self.encode(model))/versions", as: VersionList.self).versions
     }
 
     /// The version a reference names (exact, alias, or latest).
-    public func resolve(_ reference: ModelReference) async throws -> Object {
+    public func resolve(_ reference: ModelReference) async throws -> VersionDetail {
         let model = Self.encode(reference.name)
         switch reference.selector {
-        case .version(let version): return try await json(.GET, "/models/\(model)/versions/\(version)")
-        case .latest: return try await json(.GET, "/models/\(model)/latest")
+        case .version(let version): return try await send(.GET, "/models/\(model)/versions/\(version)")
+        case .latest: return try await send(.GET, "/models/\(model)/latest")
         case .alias(let alias):
-            let target = try await json(.GET, "/models/\(model)/aliases/\(alias)")
-            guard let version = target["version"] as? String else { throw WardenError(.ioFailure, "the alias answer names no version") }
-            return try await json(.GET, "/models/\(model)/versions/\(version)")
+            let target = try await send(.GET, "/models/\(model)/aliases/\(alias)", as: AliasResource.self)
+            return try await send(.GET, "/models/\(model)/versions/\(target.version)")
         }
     }
 
-    public func publish(model: String, version: SemanticVersion, files: [(path: String, digest: Digest, size: Int64)], bundle: [UInt8]?) async throws -> Object {
-        var body: Object = [
-            "version": version.description,
-            "files": files.map { ["path": $0.path, "digest": $0.digest.description, "size": $0.size] as Object },
-        ]
-        if let bundle { body["bundle"] = try JSONSerialization.jsonObject(with: Data(bundle)) }
-        return try await json(.POST, "/models/\(Self.encode(model))/versions", body: body)
+    public func publish(model: String, version: SemanticVersion, files: [(path: String, digest: Digest, size: Int64)], bundle: [UInt8]?) async throws -> VersionDetail {
+        var signature: JSONValue?
+        if let bundle {
+            guard let parsed = JSONValue(json: bundle) else { throw WardenError(.invalidArgument, "the signature bundle is not JSON") }
+            signature = parsed
+        }
+        let body = PublishRequest(
+            version: version.description, files: files.map { FileResource(path: $0.path, digest: $0.digest.description, size: $0.size) }, bundle: signature
+        )
+        return try await send(.POST, "/models/\(Self.encode(model))/versions", body: body)
     }
 
     public func bundle(model: String, version: SemanticVersion) async throws -> [UInt8]? {
@@ -147,43 +170,40 @@ public struct RegistryClient: Sendable {
         return Array(bytes.readableBytesView)
     }
 
-    public func yank(model: String, version: SemanticVersion, reason: String?) async throws -> Object {
-        try await json(.POST, "/models/\(Self.encode(model))/versions/\(version)/yank", body: reason.map { ["reason": $0] } ?? [:])
+    public func yank(model: String, version: SemanticVersion, reason: String?) async throws -> VersionSummary {
+        try await send(.POST, "/models/\(Self.encode(model))/versions/\(version)/yank", body: YankRequest(reason: reason))
     }
 
-    public func unyank(model: String, version: SemanticVersion) async throws -> Object {
-        try await json(.DELETE, "/models/\(Self.encode(model))/versions/\(version)/yank")
+    public func unyank(model: String, version: SemanticVersion) async throws -> VersionSummary {
+        try await send(.DELETE, "/models/\(Self.encode(model))/versions/\(version)/yank")
     }
 
     /// Changes a model's description and/or replaces its tags (nil leaves each as it is).
-    public func updateModel(_ name: String, description: String?, tags: [String]?) async throws -> Object {
-        var body: Object = [:]
-        if let description { body["description"] = description }
-        if let tags { body["tags"] = tags }
-        return try await json(.PATCH, "/models/\(Self.encode(name))", body: body)
+    public func updateModel(_ name: String, description: String?, tags: [String]?) async throws -> ModelResource {
+        try await send(.PATCH, "/models/\(Self.encode(name))", body: UpdateModelRequest(description: description, tags: tags))
     }
 
     // MARK: Aliases
 
-    public func alias(model: String, _ alias: String) async throws -> Object {
-        try await json(.GET, "/models/\(Self.encode(model))/aliases/\(alias)")
+    public func alias(model: String, _ alias: String) async throws -> AliasResource {
+        try await send(.GET, "/models/\(Self.encode(model))/aliases/\(alias)")
     }
 
-    public func aliases(model: String) async throws -> [Object] {
-        try await json(.GET, "/models/\(Self.encode(model))/aliases")["aliases"] as? [Object] ?? []
+    public func aliases(model: String) async throws -> [AliasResource] {
+        try await send(.GET, "/models/\(Self.encode(model))/aliases", as: AliasList.self).aliases
     }
 
-    public func setAlias(model: String, _ alias: String, to version: SemanticVersion) async throws -> Object {
-        try await json(.PUT, "/models/\(Self.encode(model))/aliases/\(alias)", body: ["version": version.description])
+    public func setAlias(model: String, _ alias: String, to version: SemanticVersion) async throws -> AliasMoveResource {
+        try await send(.PUT, "/models/\(Self.encode(model))/aliases/\(alias)", body: SetAliasRequest(version: version.description))
     }
 
-    public func deleteAlias(model: String, _ alias: String) async throws -> Object {
-        try await json(.DELETE, "/models/\(Self.encode(model))/aliases/\(alias)")
+    public func deleteAlias(model: String, _ alias: String) async throws -> AliasMoveResource {
+        try await send(.DELETE, "/models/\(Self.encode(model))/aliases/\(alias)")
     }
 
-    public func aliasHistory(model: String, _ alias: String?) async throws -> [Object] {
+    public func aliasHistory(model: String, _ alias: String?) async throws -> [AliasMoveResource] {
         let path = alias.map { "/models/\(Self.encode(model))/aliases/\($0)/history" } ?? "/models/\(Self.encode(model))/alias-history"
-        return try await json(.GET, path)["history"] as? [Object] ?? []
+        return try await send(.GET, path, as: AliasHistory.self).history
     }
 
     // MARK: Rollouts
@@ -203,18 +223,17 @@ public struct RegistryClient: Sendable {
 
     // MARK: Tokens
 
-    public func createToken(role: String, name: String?) async throws -> Object {
-        var body: Object = ["role": role]
-        if let name { body["name"] = name }
-        return try await json(.POST, "/tokens", body: body)
+    /// The new token, with its secret (`token`), shown only this once.
+    public func createToken(role: String, name: String?) async throws -> TokenResource {
+        try await send(.POST, "/tokens", body: CreateTokenRequest(role: role, name: name))
     }
 
-    public func tokens() async throws -> [Object] {
-        try await json(.GET, "/tokens")["tokens"] as? [Object] ?? []
+    public func tokens() async throws -> [TokenResource] {
+        try await send(.GET, "/tokens", as: TokenList.self).tokens
     }
 
-    public func revokeToken(id: Int64) async throws -> Object {
-        try await json(.DELETE, "/tokens/\(id)")
+    public func revokeToken(id: Int64) async throws -> TokenResource {
+        try await send(.DELETE, "/tokens/\(id)")
     }
 
     // MARK: Blobs

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import WAT
 import WardenCore
-import WardenONNX
+import WardenTensor
 // The resource limiter, which bounds linear memory, is SPI in WasmKit 0.4; it is the engine's
 // own hook for this job, used as WasmKit's fuzzer uses it.
 @_spi(Fuzzing) import WasmKit

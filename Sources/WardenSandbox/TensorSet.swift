@@ -1,5 +1,5 @@
 import WardenCore
-import WardenONNX
+import WardenTensor
 
 /// Tensors as they cross into and out of a WASM module: the `WTS1` tensor set
 /// of `docs/wasm-abi.md`. Per tensor a header of little-endian u32s (name

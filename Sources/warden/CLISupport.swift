@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAPI
 import WardenIntegrity
 
 #if canImport(Glibc)
@@ -60,9 +61,24 @@ func runReporting(json: Bool = false, _ body: () throws -> Void) throws {
     }
 }
 
+/// Prints `object` as pretty JSON with sorted keys: an API wire type (WardenAPI) through its
+/// Codable shape, anything else (dictionaries of plain values) through JSONSerialization.
 func printJSON(_ object: Any) {
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return }
+    let data: Data?
+    if let value = object as? any Encodable {
+        let encoder = APIJSON.encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        data = try? encoder.encode(value)
+    } else {
+        data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+    guard let data else { return }
     FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+/// An API wire type as a dictionary, to add fields to before printing it.
+func jsonObject(_ value: some Encodable) -> [String: Any] {
+    (try? JSONSerialization.jsonObject(with: APIJSON.encode(value))) as? [String: Any] ?? [:]
 }
 
 func standardErrorIsTerminal() -> Bool { isatty(STDERR_FILENO) == 1 }

@@ -59,13 +59,12 @@ extension DiffCommand {
             throw WardenError(.pathNotFound, "'\(argument)' does not exist; pass a model directory, an .onnx file or a registry reference (name@1.2.0, name:alias)")
         }
         let record = try await client.resolve(reference)
-        guard let text = record["version"] as? String, let version = SemanticVersion(text) else {
-            throw WardenError(.ioFailure, "the registry's answer for \(reference) names no version")
+        guard let version = SemanticVersion(record.summary.version) else {
+            throw WardenError(.ioFailure, "the registry's answer for \(reference) names version '\(record.summary.version)', which is not SemVer")
         }
-        for file in record["files"] as? [[String: Any]] ?? [] {
-            guard let path = file["path"] as? String else { continue }
-            try ResourceName.validatePath(path, at: "\(reference) files")
-            _ = try await client.download(model: reference.name, version: version, path: path, to: (scratch as NSString).appendingPathComponent(path))
+        for file in record.files {
+            try ResourceName.validatePath(file.path, at: "\(reference) files")
+            _ = try await client.download(model: reference.name, version: version, path: file.path, to: (scratch as NSString).appendingPathComponent(file.path))
         }
         return scratch
     }

@@ -3,6 +3,8 @@ import Foundation
 import WardenCore
 import WardenModel
 import WardenONNX
+import WardenRuntime
+import WardenTensor
 import WardenSandbox
 import WardenServing
 
@@ -169,7 +171,7 @@ struct PredictCommand: ParsableCommand {
                 throw WardenError(.ioFailure, "cannot write '\(path)'")
             }
         } else {
-            try TensorFile.writeNumPy(tensor, to: (directory as NSString).appendingPathComponent(safe + ".npy"))
+            try NumPyFile.write(tensor, to: (directory as NSString).appendingPathComponent(safe + ".npy"))
         }
     }
 

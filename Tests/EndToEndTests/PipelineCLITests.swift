@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import WardenONNX
+import WardenTensor
 
 /// The WASM pipeline from the command line: `warden predict` on the model directory
 /// and `warden infer` against `warden serve --repository`, with raw-bytes inputs.
@@ -25,7 +26,7 @@ struct PipelineCLITests {
         #expect(rejected.status == 2)
         #expect(rejected.stderr.contains("rejected the input: each line must hold 4 comma-separated numbers"), "\(rejected.stderr)")
 
-        try TensorFile.writeNumPy(Tensor(shape: [1], int64s: [100_000_000]), to: workspace + "/n.npy")
+        try NumPyFile.write(Tensor(shape: [1], int64s: [100_000_000]), to: workspace + "/n.npy")
         let stuck = try WardenProcess.run(["predict", Self.pipelines + "/spin/1", "--input", "n=n.npy"], in: workspace)
         #expect(stuck.status == 2)
         #expect(stuck.stderr.contains("ran out of fuel (limit 1000000"), "\(stuck.stderr)")
@@ -103,7 +104,7 @@ struct PipelineCLITests {
             try ["spin", "slow", "grow"].allSatisfy { try httpExchange(port: server.port, "GET", "/v2/models/\($0)/ready").status == 200 }
         }
         func infer(_ model: String, _ n: Int64) throws -> WardenProcess.Output {
-            try TensorFile.writeNumPy(Tensor(shape: [1], int64s: [n]), to: workspace + "/n.npy")
+            try NumPyFile.write(Tensor(shape: [1], int64s: [n]), to: workspace + "/n.npy")
             return try WardenProcess.run(["infer", model, "--input", "n=n.npy", "--server", server.url, "--output-dir", "out-\(model)-\(n)"], in: workspace)
         }
         func answer(_ model: String, _ n: Int64) throws -> [Int64] {

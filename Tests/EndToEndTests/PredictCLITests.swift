@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import WardenONNX
+import WardenTensor
 
 /// `warden predict --bench` and `--profile` on a real exported model.
 @Suite("warden predict benchmarks")
@@ -12,7 +12,7 @@ struct PredictCLITests {
     func benchAndProfile() throws {
         let workspace = try makeWorkspace()
         defer { try? FileManager.default.removeItem(atPath: workspace) }
-        try TensorFile.writeNumPy(Tensor(shape: [2, 4], floats: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]), to: workspace + "/x.npy")
+        try NumPyFile.write(Tensor(shape: [2, 4], floats: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]), to: workspace + "/x.npy")
 
         let timed = try WardenProcess.run(["predict", Self.mlp, "--input", "input=x.npy", "--bench", "5", "--threads", "1", "--json"], in: workspace)
         #expect(timed.status == 0, "\(timed.stderr)")

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import WardenONNX
+import WardenRuntime
+import WardenTensor
 
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +33,7 @@ struct ServingCLITests {
         let workspace = try repository()
         defer { try? FileManager.default.removeItem(atPath: workspace) }
         let server = try ServerProcess(data: workspace + "/data", arguments: ["--repository", workspace + "/repo", "--trust", workspace + "/trust"])
-        try TensorFile.writeNumPy(Tensor(shape: [2, 4], floats: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]), to: workspace + "/x.npy")
+        try NumPyFile.write(Tensor(shape: [2, 4], floats: [5.1, 3.5, 1.4, 0.2, 6.7, 3.0, 5.2, 2.3]), to: workspace + "/x.npy")
         var result = WardenProcess.Output(status: -1, stdout: "", stderr: "")
         for _ in 0..<100 {
             result = try WardenProcess.run(["infer", "iris", "--input", "input=x.npy", "--server", server.url, "--output-dir", "out"], in: workspace)

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
-import WardenONNX
+import WardenRuntime
 @testable import WardenModel
 
 /// The semver rule on models exported by skl2onnx (Fixtures/sklearn/README.md).

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// ONNX's own backend test cases (simple, pytorch-operator, pytorch-converted)
 /// whose ops the executor supports, vendored by Fixtures/conformance/vendor.py.

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Constant subgraphs are evaluated once at load; what depends on an input is not.
 @Suite struct ConstantFoldingTests {

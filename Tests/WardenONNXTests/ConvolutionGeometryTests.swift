@@ -2,6 +2,8 @@ import Testing
 import WardenCore
 import WardenTestSupport
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The window geometry Conv and every pool share: its refusals on 2-D inputs.
 @Suite struct ConvolutionGeometryTests {

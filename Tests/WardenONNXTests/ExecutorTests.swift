@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The Swift executor against onnxruntime's outputs on real exported models
 /// (Fixtures/runtime/README.md), and its refusals.
@@ -109,7 +111,7 @@ import WardenCore
         ]
         for (index, tensor) in tensors.enumerated() {
             let path = directory.file("t\(index).npy")
-            try TensorFile.writeNumPy(tensor, to: path)
+            try NumPyFile.write(tensor, to: path)
             #expect(try TensorFile.read(path) == tensor)
         }
         try directory.write("bad.npy", "not numpy")

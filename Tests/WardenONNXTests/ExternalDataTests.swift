@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// mlp-external keeps every initializer in weights.bin: fc1.weight 0..<256, fc1.bias 256..<320,
 /// fc2.weight 320..<512, fc2.bias 512..<524 (hidden = 16).

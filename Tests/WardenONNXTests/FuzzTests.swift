@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Damaged model files must be refused with a `WardenError`: never another error type, never a crash.
 @Suite struct FuzzTests {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The packed GEMM against the plain loop, on every microkernel this CPU runs.
 @Suite struct GEMMTests {

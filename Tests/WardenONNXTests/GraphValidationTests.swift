@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Bad graphs made by editing a real model: each must be refused with `.invalidGraph` naming the problem.
 @Suite struct GraphValidationTests {

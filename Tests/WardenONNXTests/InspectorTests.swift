@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The fixtures are MLPs `input -> Gemm -> Relu -> Gemm -> Softmax` with hidden = 8 (16 for mlp-external):
 /// fc1.weight [in, hidden], fc1.bias [hidden], fc2.weight [hidden, 3], fc2.bias [3], all float32.

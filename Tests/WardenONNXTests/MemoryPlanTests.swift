@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The load-time plan of intermediate buffers, and the arenas that hold them across calls.
 @Suite struct MemoryPlanTests {

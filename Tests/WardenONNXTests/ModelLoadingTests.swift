@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 @Suite struct ModelLoadingTests {
     @Test(arguments: Fixture.singleFileModels + ["mlp-external/model"])

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Pad, Split, LayerNormalization, InstanceNormalization, LRN, ConvTranspose
 /// and the 3-D pools: small worked examples, and the errors a user

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// ONNX's per-operator `node` backend test cases whose every op is in the executor's
 /// kernel table, vendored by Fixtures/conformance/vendor_node.py (listed in node.json).

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Image and sequence networks of real shapes against onnxruntime's outputs,
 /// within rtol 1e-3 and atol 1e-5: a long chain of float32 convolutions or

@@ -1,6 +1,8 @@
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// ReduceSum/Mean/Max/Min over every set of axes of a rank-4 tensor, against a direct sum over indices.
 @Suite struct ReductionTests {

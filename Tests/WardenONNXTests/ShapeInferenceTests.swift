@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Static shape inference at load time: shapes of small models built in code and of
 /// real exported networks, and the refusal of models whose shapes contradict each other.

@@ -1,6 +1,8 @@
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 @Suite struct ShapeKernelTests {
     @Test("Shape takes opset 15's start and end: negative counts from the back, out of range clamps")

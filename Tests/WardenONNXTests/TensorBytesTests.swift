@@ -2,6 +2,8 @@ import Testing
 import WardenCore
 import WardenTestSupport
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 @Suite struct TensorBytesTests {
     func bytes<T>(_ values: [T]) -> ArraySlice<UInt8> { values.withUnsafeBytes { Array($0)[...] } }

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The tree-ensemble kernels' traversal paths against a plain interpreter of
 /// the ONNX attributes written here: the fast walk for each comparison with

@@ -3,6 +3,8 @@ import Testing
 import WardenCore
 import WardenTestSupport
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Add, Sub, Mul, Div and Pow keep float64 and int32 in their types, and integer
 /// division never traps (x / 0 is 0, Int.min / -1 wraps) whatever a request sends.

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The weights digest: every initializer's values in canonical order, however they are stored.
 @Suite struct WeightsDigestTests {

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// 3×3 convolutions by Winograd F(4×4, 3×3) against the same layer through im2col.
 @Suite struct WinogradTests {

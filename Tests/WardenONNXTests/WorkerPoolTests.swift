@@ -2,6 +2,8 @@ import Foundation
 import Synchronization
 import Testing
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// The worker pool behind intra-op threads: every part runs exactly once,
 /// whoever runs it, with loops from many threads at once and loops inside loops.

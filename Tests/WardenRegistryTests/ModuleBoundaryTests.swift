@@ -48,4 +48,35 @@ struct ModuleBoundaryTests {
         }
         #expect(problems.isEmpty, "\(problems)")
     }
+
+    /// What each module may import of Warden's own, as docs/architecture.md draws it: tensors
+    /// travel without a model format, and a model is described without linking the executor.
+    static let forbiddenImports: [String: Set<String>] = [
+        "WardenTensor": ["WardenONNX", "WardenRuntime", "WardenIntegrity", "WardenModel", "WardenSandbox", "WardenRegistry", "WardenServing", "WardenServer", "WardenClient"],
+        "WardenONNX": ["WardenRuntime", "WardenModel", "WardenSandbox", "WardenRegistry", "WardenServing", "WardenServer", "WardenClient"],
+        "WardenRuntime": ["WardenModel", "WardenSandbox", "WardenRegistry", "WardenServing", "WardenServer", "WardenClient"],
+        "WardenModel": ["WardenRuntime", "WardenSandbox", "WardenRegistry", "WardenServing", "WardenServer", "WardenClient"],
+        "WardenSandbox": ["WardenONNX", "WardenRuntime", "WardenRegistry", "WardenServing", "WardenServer", "WardenClient"],
+        "WardenRegistry": ["WardenRuntime", "WardenSandbox", "WardenServing", "WardenServer", "WardenClient"],
+        "WardenClient": ["WardenONNX", "WardenRuntime", "WardenSandbox", "WardenRegistry", "WardenServing", "WardenServer"],
+    ]
+
+    @Test("no module imports one the architecture keeps it from")
+    func importsFollowTheMap() throws {
+        var problems: [String] = []
+        for (module, forbidden) in Self.forbiddenImports.sorted(by: { $0.key < $1.key }) {
+            let files = Self.swiftFiles(under: module)
+            #expect(!files.isEmpty, "Sources/\(module) has no Swift files")
+            for file in files {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                for line in text.split(separator: "\n") where line.hasPrefix("import ") || line.hasPrefix("@_exported import ") || line.hasPrefix("@testable import ") {
+                    let imported = String(line.split(separator: " ").last ?? "")
+                    if forbidden.contains(imported) {
+                        problems.append("\(String(file.dropFirst(Self.sources.count + 1))) imports \(imported)")
+                    }
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems)")
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import WardenCore
-import WardenONNX
+import WardenTensor
 import WardenSandbox
 import WardenTestSupport
 

@@ -1,7 +1,7 @@
 import Testing
 import WardenCore
 import WardenModel
-import WardenONNX
+import WardenTensor
 import WardenTestSupport
 @testable import WardenServing
 

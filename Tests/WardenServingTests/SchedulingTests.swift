@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import WardenCore
-import WardenONNX
+import WardenTensor
 import WardenTestSupport
 @testable import WardenServing
 

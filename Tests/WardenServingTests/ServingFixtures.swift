@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 import WardenCore
 import WardenIntegrity
-import WardenONNX
+import WardenTensor
 import WardenTestSupport
 @testable import WardenServing
 

@@ -11,6 +11,8 @@
 import Foundation
 import WardenCore
 import WardenONNX
+import WardenRuntime
+import WardenTensor
 
 enum Models {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -9,7 +9,7 @@
 //
 // Any thrown error is an accepted outcome; a trap or an ASan report is a bug.
 import WardenCore
-import WardenONNX
+import WardenTensor
 import WardenSandbox
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,5 @@
 import WardenCore
-import WardenONNX
+import WardenTensor
 
 /// What changed between two versions of a model, and the SemVer level that
 /// change requires. Computed from two `ModelDescription`s alone: no weights are read.

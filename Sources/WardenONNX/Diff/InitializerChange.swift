@@ -36,8 +36,8 @@ public struct InitializerChange: Sendable, Hashable {
 
 /// Finds a model's trained values by parameter name: initializers, and trained
 /// attributes of `ai.onnx.ml` nodes (`ModelInspection.Parameter.Kind.attribute`).
-struct TrainedValues {
-    struct Values {
+package struct TrainedValues {
+    package struct Values {
         let type: TensorDataType
         let shape: [Int64]
         /// Little-endian values; a slice of the mapped file for external data, never a copy of it.
@@ -53,7 +53,7 @@ struct TrainedValues {
     private let attributes: [String: TrainedAttributes.Entry]
     private let resolver: ExternalDataResolver
 
-    init(_ model: ONNXModel) throws {
+    package init(_ model: ONNXModel) throws {
         tensors = Dictionary(model.graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         sparse = Dictionary(model.graph.sparseInitializer.map { ($0.values.name, $0) }, uniquingKeysWith: { first, _ in first })
         let entries = TrainedAttributes.entries(of: model.graph, order: try GraphOrder.order(model.graph))
@@ -61,7 +61,7 @@ struct TrainedValues {
         resolver = ExternalDataResolver(directory: model.directory)
     }
 
-    func values(of name: String) throws -> Values? {
+    package func values(of name: String) throws -> Values? {
         if let tensor = tensors[name] {
             try TensorValues.validate(tensor, resolver: resolver)
             guard let type = TensorDataType(onnx: tensor.dataType) else { return nil }
@@ -136,7 +136,7 @@ public enum InitializerComparison {
     }
 
     /// nil when the values are identical.
-    static func compare(_ a: TrainedValues.Values, _ b: TrainedValues.Values) -> InitializerChange.Kind? {
+    package static func compare(_ a: TrainedValues.Values, _ b: TrainedValues.Values) -> InitializerChange.Kind? {
         if a.bytes == b.bytes, a.indices == b.indices { return nil }
         if a.indices != b.indices { return .bytesChanged }
         guard let width = a.type.byteWidth, a.bytes.count == b.bytes.count, a.bytes.count % width == 0 else { return .bytesChanged }
@@ -147,7 +147,7 @@ public enum InitializerComparison {
         }
     }
 
-    static func statistics(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer, count: Int, type: TensorDataType) -> InitializerChange.ValueStatistics {
+    package static func statistics(_ x: UnsafeRawBufferPointer, _ y: UnsafeRawBufferPointer, count: Int, type: TensorDataType) -> InitializerChange.ValueStatistics {
         let width = type.byteWidth ?? 1
         var changed = 0
         var maxAbs = 0.0
@@ -171,8 +171,8 @@ public enum InitializerComparison {
 }
 
 /// Reads one little-endian element of a fixed-width tensor as a Double.
-enum ElementDecoding {
-    static func double(_ buffer: UnsafeRawBufferPointer, at offset: Int, type: TensorDataType) -> Double {
+package enum ElementDecoding {
+    package static func double(_ buffer: UnsafeRawBufferPointer, at offset: Int, type: TensorDataType) -> Double {
         switch type {
         case .float32: Double(Float(bitPattern: buffer.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
         case .float64: Double(bitPattern: buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
@@ -192,7 +192,7 @@ enum ElementDecoding {
     }
 
     /// IEEE 754 binary16 to Double, without relying on the platform's Float16.
-    static func halfToDouble(_ bits: UInt16) -> Double {
+    package static func halfToDouble(_ bits: UInt16) -> Double {
         let negative = bits & 0x8000 != 0
         let exponent = Int((bits >> 10) & 0x1F)
         let fraction = Double(bits & 0x3FF)

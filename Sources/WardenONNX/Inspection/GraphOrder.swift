@@ -7,11 +7,11 @@ import WardenCore
 /// not form a cycle. Nodes already in topological order (as the ONNX spec
 /// asks) keep the file's order; nodes out of order but acyclic are accepted
 /// and ordered by Kahn's algorithm, which is deterministic for a given file.
-enum GraphOrder {
+package enum GraphOrder {
     /// Node indices in execution order.
     /// - Parameter outerScope: names visible from enclosing graphs.
     /// - Throws: `.invalidGraph` naming the undefined tensor or the nodes on a cycle.
-    static func order(_ graph: Onnx_GraphProto, outerScope: Set<String> = []) throws -> [Int] {
+    package static func order(_ graph: Onnx_GraphProto, outerScope: Set<String> = []) throws -> [Int] {
         var defined = Set<String>()
         for name in graph.initializer.map(\.name) + graph.sparseInitializer.map(\.values.name) where !name.isEmpty {
             guard defined.insert(name).inserted else {
@@ -111,7 +111,7 @@ enum GraphOrder {
         }
     }
 
-    static func describe(_ node: Onnx_NodeProto, _ index: Int) -> String {
+    package static func describe(_ node: Onnx_NodeProto, _ index: Int) -> String {
         node.name.isEmpty ? "node #\(index) (\(node.opType))" : "node '\(node.name)' (\(node.opType))"
     }
 }

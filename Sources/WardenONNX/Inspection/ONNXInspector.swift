@@ -91,7 +91,7 @@ public struct ONNXInspector: Sendable {
     }
 
     /// The graph's IO signature: inputs that are not initializers, and outputs (tensors only).
-    static func signature(_ graph: Onnx_GraphProto, initializers: Set<String>, strict: Bool) throws -> IOSignature {
+    package static func signature(_ graph: Onnx_GraphProto, initializers: Set<String>, strict: Bool) throws -> IOSignature {
         var inputs: [TensorSpec] = []
         for value in graph.input where !initializers.contains(value.name) {
             if let spec = try TensorSpec(value) { inputs.append(spec) }
@@ -100,11 +100,11 @@ public struct ONNXInspector: Sendable {
     }
 
     /// The op name as reported: bare for the default domain, `domain.Op` otherwise.
-    static func opName(_ node: Onnx_NodeProto) -> String {
+    package static func opName(_ node: Onnx_NodeProto) -> String {
         node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
     }
 
-    static func countOps(_ graph: Onnx_GraphProto, _ count: (String) -> Void) {
+    package static func countOps(_ graph: Onnx_GraphProto, _ count: (String) -> Void) {
         for node in graph.node {
             count(opName(node))
             for attribute in node.attribute {
@@ -123,18 +123,18 @@ public struct ONNXInspector: Sendable {
 /// nodes (in canonical order) produce them. Float tensor attributes keep
 /// only dtype and shape (they hold trained values); integer and boolean ones
 /// keep their values (they hold shapes, axes and indices).
-struct TopologyEncoder {
-    var hasher = CanonicalHasher()
-    let resolver: ExternalDataResolver
+package struct TopologyEncoder {
+    package var hasher = CanonicalHasher()
+    package let resolver: ExternalDataResolver
     private var nextID = 0
     /// Initializers of the main graph in the order the encoding first used them.
     private var usedInitializers: [String] = []
 
-    init(resolver: ExternalDataResolver) {
+    package init(resolver: ExternalDataResolver) {
         self.resolver = resolver
     }
 
-    mutating func encodeModel(_ model: Onnx_ModelProto) throws {
+    package mutating func encodeModel(_ model: Onnx_ModelProto) throws {
         hasher.tag("opsets")
         let opsets = model.opsetImport.map { ($0.domain.isEmpty ? "ai.onnx" : $0.domain, $0.version) }.sorted { $0.0 < $1.0 }
         hasher.int(opsets.count)
@@ -146,14 +146,14 @@ struct TopologyEncoder {
     }
 
     /// Main-graph sparse initializers in canonical order: first use, then unused ones in file order.
-    func sparseOrder(of graph: Onnx_GraphProto) -> [Onnx_SparseTensorProto] {
+    package func sparseOrder(of graph: Onnx_GraphProto) -> [Onnx_SparseTensorProto] {
         let byName = Dictionary(graph.sparseInitializer.map { ($0.values.name, $0) }, uniquingKeysWith: { first, _ in first })
         let used = Set(usedInitializers)
         return usedInitializers.compactMap { byName[$0] } + graph.sparseInitializer.filter { !used.contains($0.values.name) }
     }
 
     /// Main-graph initializers in canonical order: first use, then unused ones in file order.
-    func initializerOrder(of graph: Onnx_GraphProto) -> [Onnx_TensorProto] {
+    package func initializerOrder(of graph: Onnx_GraphProto) -> [Onnx_TensorProto] {
         let byName = Dictionary(graph.initializer.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let used = Set(usedInitializers)
         return usedInitializers.compactMap { byName[$0] } + graph.initializer.filter { !used.contains($0.name) }

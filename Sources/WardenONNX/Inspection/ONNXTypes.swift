@@ -15,7 +15,7 @@ extension TensorDataType {
 
 extension TensorSpec {
     /// The spec of a graph input or output, or nil when it is not a tensor (a sequence, map or optional).
-    init?(_ value: Onnx_ValueInfoProto) throws {
+    package init?(_ value: Onnx_ValueInfoProto) throws {
         guard value.type.value != nil, case .tensorType(let tensor)? = value.type.value else { return nil }
         guard let type = TensorDataType(onnx: tensor.elemType) else {
             throw WardenError(.invalidModel, "graph value '\(value.name)' has element type \(tensor.elemType), which ONNX does not define")

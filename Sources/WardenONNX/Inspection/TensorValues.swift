@@ -3,9 +3,9 @@ import WardenCore
 
 /// A tensor's values as little-endian bytes in ONNX's raw layout, whichever
 /// field they are stored in, so the same values always give the same bytes.
-enum TensorValues {
+package enum TensorValues {
     /// Declared element count, or nil when a dimension is negative.
-    static func elementCount(_ tensor: Onnx_TensorProto) -> Int64? {
+    package static func elementCount(_ tensor: Onnx_TensorProto) -> Int64? {
         var count: Int64 = 1
         for dim in tensor.dims {
             guard dim >= 0 else { return nil }
@@ -17,7 +17,7 @@ enum TensorValues {
     }
 
     /// The number of value bytes the tensor will stream.
-    static func byteCount(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver) throws -> Int {
+    package static func byteCount(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver) throws -> Int {
         if tensor.dataLocation == .external { return try resolver.resolve(tensor).length }
         if !tensor.rawData.isEmpty { return tensor.rawData.count }
         return typedBytes(tensor).count
@@ -25,7 +25,7 @@ enum TensorValues {
 
     /// Checks that the stored values fit the declared type and shape.
     /// - Throws: when the stored size does not fit the declared shape, or external data is refused.
-    static func validate(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver) throws {
+    package static func validate(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver) throws {
         guard let type = TensorDataType(onnx: tensor.dataType) else {
             throw WardenError(.invalidModel, "initializer '\(tensor.name)' has element type \(tensor.dataType), which ONNX does not define")
         }
@@ -62,7 +62,7 @@ enum TensorValues {
 
     /// Feeds the tensor's value bytes to `body`; external data is streamed, never held whole.
     /// - Throws: when the stored size does not fit the declared shape, or external data is refused.
-    static func forEachChunk(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver, _ body: (UnsafeRawBufferPointer) -> Void) throws {
+    package static func forEachChunk(_ tensor: Onnx_TensorProto, resolver: ExternalDataResolver, _ body: (UnsafeRawBufferPointer) -> Void) throws {
         try validate(tensor, resolver: resolver)
         if tensor.dataLocation == .external {
             try resolver.forEachChunk(of: tensor, body)
@@ -74,7 +74,7 @@ enum TensorValues {
     }
 
     /// Values from the typed repeated fields, laid out as raw_data would hold them.
-    static func typedBytes(_ tensor: Onnx_TensorProto) -> [UInt8] {
+    package static func typedBytes(_ tensor: Onnx_TensorProto) -> [UInt8] {
         var out: [UInt8] = []
         func append<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }

@@ -13,14 +13,14 @@ import WardenCore
 /// For linear models and scalers the number of values is fixed by the model's
 /// shape (features × classes) and stays in the fingerprint; for tree ensembles
 /// and SVMs it grows with what was learned (nodes, support vectors) and does not.
-enum TrainedAttributes {
-    static let mlDomain = "ai.onnx.ml"
+package enum TrainedAttributes {
+    package static let mlDomain = "ai.onnx.ml"
 
     /// Ops whose trained attributes have a count fixed by the architecture.
     private static let shapedOps: Set<String> = ["LinearClassifier", "LinearRegressor", "Scaler"]
     private static let treePrefixes = ["nodes_", "class_", "target_", "leaf_", "tree_", "membership_", "base_values"]
 
-    static func isTrained(_ attribute: Onnx_AttributeProto, of node: Onnx_NodeProto) -> Bool {
+    package static func isTrained(_ attribute: Onnx_AttributeProto, of node: Onnx_NodeProto) -> Bool {
         guard node.domain == mlDomain else { return false }
         if node.opType.hasPrefix("TreeEnsemble") {
             return treePrefixes.contains { attribute.name.hasPrefix($0) }
@@ -31,10 +31,10 @@ enum TrainedAttributes {
         }
     }
 
-    static func countIsStructural(_ node: Onnx_NodeProto) -> Bool { shapedOps.contains(node.opType) }
+    package static func countIsStructural(_ node: Onnx_NodeProto) -> Bool { shapedOps.contains(node.opType) }
 
     /// One trained attribute: a label for people, and where it is.
-    struct Entry {
+    package struct Entry {
         /// `<node name or Op#index>.<attribute>`.
         let label: String
         let node: Onnx_NodeProto
@@ -42,7 +42,7 @@ enum TrainedAttributes {
     }
 
     /// The main graph's trained attributes, in canonical node order.
-    static func entries(of graph: Onnx_GraphProto, order: [Int]) -> [Entry] {
+    package static func entries(of graph: Onnx_GraphProto, order: [Int]) -> [Entry] {
         var entries: [Entry] = []
         for index in order {
             let node = graph.node[index]
@@ -56,7 +56,7 @@ enum TrainedAttributes {
     }
 
     /// The attribute's element type and count.
-    static func typeAndCount(_ attribute: Onnx_AttributeProto) -> (TensorDataType, Int64) {
+    package static func typeAndCount(_ attribute: Onnx_AttributeProto) -> (TensorDataType, Int64) {
         switch attribute.type {
         case .float: (.float32, 1)
         case .floats: (.float32, Int64(attribute.floats.count))
@@ -70,7 +70,7 @@ enum TrainedAttributes {
     }
 
     /// The values as little-endian bytes (strings length-prefixed), for hashing and comparison.
-    static func valueBytes(_ attribute: Onnx_AttributeProto, resolver: ExternalDataResolver) throws -> Data {
+    package static func valueBytes(_ attribute: Onnx_AttributeProto, resolver: ExternalDataResolver) throws -> Data {
         var out = Data()
         func append<T: FixedWidthInteger>(_ value: T) {
             withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }

@@ -1,5 +1,6 @@
 import Foundation
 import WardenCore
+import WardenTensor
 
 #if canImport(Glibc)
 import Glibc
@@ -103,7 +104,7 @@ public final class ExternalDataResolver: @unchecked Sendable {
 
     /// The float32 tensor's values in place in the mapped file, or nil when they cannot be
     /// read in place (an offset that is not a multiple of 4, or a big-endian CPU) and must be copied.
-    func mappedFloats(of tensor: Onnx_TensorProto) throws -> MappedFloats? {
+    package func mappedFloats(of tensor: Onnx_TensorProto) throws -> MappedFloats? {
         #if _endian(little)
         let (file, resolved) = try map(tensor)
         guard resolved.offset % MemoryLayout<Float>.alignment == 0, resolved.length % 4 == 0 else { return nil }
@@ -131,7 +132,7 @@ public final class ExternalDataResolver: @unchecked Sendable {
 
     /// Drops the resolver's own references to its mapped files: a file stays mapped
     /// only while a tensor reads from it, and is mapped again if asked for later.
-    func forgetMappings() {
+    package func forgetMappings() {
         lock.withLock { mapped.removeAll() }
     }
 
@@ -159,7 +160,7 @@ public final class ExternalDataResolver: @unchecked Sendable {
         }
     }
 
-    static func checkLocation(_ location: String, tensor: Onnx_TensorProto) throws {
+    package static func checkLocation(_ location: String, tensor: Onnx_TensorProto) throws {
         if location.hasPrefix("/") { throw refused(tensor, "points to the absolute path '\(location)'; locations must be relative to the model") }
         if location.contains("\\") { throw refused(tensor, "points to '\(location)', which contains a backslash") }
         if location.utf8.contains(0) { throw refused(tensor, "points to a location containing a NUL byte") }
@@ -168,7 +169,7 @@ public final class ExternalDataResolver: @unchecked Sendable {
         }
     }
 
-    static func refused(_ tensor: Onnx_TensorProto, _ why: String) -> WardenError {
+    package static func refused(_ tensor: Onnx_TensorProto, _ why: String) -> WardenError {
         WardenError(.externalDataRefused, "tensor '\(tensor.name)' \(why)")
     }
 

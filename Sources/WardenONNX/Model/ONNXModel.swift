@@ -55,7 +55,7 @@ public struct ONNXModel: Sendable {
 
     public var graph: Onnx_GraphProto { proto.graph }
 
-    static func locateModelFile(_ path: String) throws -> String {
+    package static func locateModelFile(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw WardenError(.pathNotFound, "'\(path)' does not exist; pass an .onnx file or a model directory")

@@ -3,7 +3,6 @@ import Logging
 import WardenCore
 import WardenIntegrity
 import WardenModel
-import WardenONNX
 
 /// The registry's rules over its two stores: publishing verified, immutable,
 /// honestly numbered versions, and resolving references to them.

@@ -1,3 +1,4 @@
+import WardenAPI
 import Hummingbird
 import WardenCore
 import WardenRegistry
@@ -19,7 +20,7 @@ struct AliasesController {
         try context.require(.reader)
         let name = try context.modelName()
         guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
-        return JSONBody.response(["model": name, "aliases": try await registry.aliases(of: name).map(\.jsonObject)])
+        return JSONBody.response(AliasList(model: name, aliases: try await registry.aliases(of: name).map(AliasResource.init)))
     }
 
     @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -31,7 +32,7 @@ struct AliasesController {
             guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
             throw WardenError(.notFound, "\(name) has no alias '\(alias)'; set it with PUT …/aliases/\(alias) or warden alias set \(name) \(alias) VERSION")
         }
-        return JSONBody.response(record.jsonObject)
+        return JSONBody.response(AliasResource(record))
     }
 
     @Sendable func set(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -41,7 +42,7 @@ struct AliasesController {
         let body = try await JSONBody.read(request, context: context)
         let version = try SemanticVersion(parsing: try body.field("version").string())
         let move = try await registry.moveAlias(model: name, alias: alias, to: version, actor: context.actor)
-        return JSONBody.response(move.jsonObject)
+        return JSONBody.response(AliasMoveResource(move))
     }
 
     @Sendable func delete(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -51,7 +52,7 @@ struct AliasesController {
         guard let move = try await registry.removeAlias(model: name, alias: alias, actor: context.actor) else {
             throw WardenError(.notFound, "\(name) has no alias '\(alias)'")
         }
-        return JSONBody.response(move.jsonObject)
+        return JSONBody.response(AliasMoveResource(move))
     }
 
     @Sendable func history(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -60,6 +61,6 @@ struct AliasesController {
         let alias = context.parameters.get("alias") == nil ? nil : try context.aliasName()
         guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
         let moves = try await registry.aliasHistory(model: name, alias: alias)
-        return JSONBody.response(["model": name, "history": moves.map(\.jsonObject)])
+        return JSONBody.response(AliasHistory(model: name, history: moves.map(AliasMoveResource.init)))
     }
 }

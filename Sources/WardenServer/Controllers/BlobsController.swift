@@ -1,3 +1,4 @@
+import WardenAPI
 import Hummingbird
 import NIOCore
 import WardenCore
@@ -61,7 +62,7 @@ struct BlobsController {
             if let declared, declared != size {
                 throw WardenError(.digestMismatch, "\(digest) is stored with \(size) bytes, so a body of \(declared) bytes cannot hash to it; nothing was stored. Send the blob's own bytes")
             }
-            return JSONBody.response(["digest": digest.description, "size": size, "created": false])
+            return JSONBody.response(BlobUploadResult(digest: digest.description, size: size, created: false))
         }
         let upload = try await registry.beginBlobUpload(maximumSize: limit)
         do {
@@ -70,7 +71,7 @@ struct BlobsController {
                 try await upload.append(buffer)
             }
             let stored = try await upload.commit(expected: digest)
-            return JSONBody.response(["digest": stored.description, "size": upload.count, "created": true], status: .created)
+            return JSONBody.response(BlobUploadResult(digest: stored.description, size: upload.count, created: true), status: .created)
         } catch {
             await upload.abort()
             throw error

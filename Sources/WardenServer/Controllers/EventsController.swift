@@ -1,3 +1,4 @@
+import WardenAPI
 import Hummingbird
 import WardenCore
 import WardenRegistry
@@ -25,6 +26,6 @@ struct EventsController {
             events = try await registry.events(after: since, limit: limit)
         }
         let next = events.last?.sequence ?? since
-        return JSONBody.response(["events": events.map(\.jsonObject), "next": next])
+        return JSONBody.response(EventList(events: events.map(EventResource.init), next: next))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import WardenAPI
 import Hummingbird
 import WardenCore
 import WardenRegistry
@@ -19,7 +20,7 @@ struct ModelsController {
         try context.require(.reader)
         let limit = try request.integer("limit", default: 100, range: 1...1000)
         let page = try await registry.listModels(prefix: request.query("prefix"), tag: request.query("tag"), limit: limit, cursor: request.query("cursor"))
-        return JSONBody.response(["models": page.items.map(\.jsonObject), "next_cursor": page.nextCursor.orNull])
+        return JSONBody.response(ModelList(models: page.items.map(ModelResource.init), nextCursor: page.nextCursor))
     }
 
     @Sendable func create(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -30,20 +31,17 @@ struct ModelsController {
         let description = try body.optionalField("description")?.string() ?? ""
         let tags = try Self.tags(body)
         let model = try await registry.createModel(name: name, description: description, tags: tags, actor: context.actor)
-        return JSONBody.response(model.jsonObject, status: .created)
+        return JSONBody.response(ModelResource(model), status: .created)
     }
 
     @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let name = try context.modelName()
         guard let model = try await registry.model(named: name) else { throw Self.noModel(name) }
-        var object = model.jsonObject
         let versions = try await registry.versions(of: name)
-        object["version_count"] = versions.count
         let latest = versions.last(where: { !$0.yanked && !$0.version.isPrerelease }) ?? versions.last(where: { !$0.yanked })
-        object["latest"] = (latest?.version.description).orNull
-        object["aliases"] = try await registry.aliases(of: name).map(\.jsonObject)
-        return JSONBody.response(object)
+        let aliases = try await registry.aliases(of: name).map(AliasResource.init)
+        return JSONBody.response(ModelDetail(model: ModelResource(model), versionCount: versions.count, latest: latest?.version.description, aliases: aliases))
     }
 
     @Sendable func update(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -53,7 +51,7 @@ struct ModelsController {
         let description = try body.optionalField("description")?.string()
         let tags = try body.optionalField("tags") == nil ? nil : try Self.tags(body)
         let model = try await registry.updateModel(name: name, description: description, tags: tags, actor: context.actor)
-        return JSONBody.response(model.jsonObject)
+        return JSONBody.response(ModelResource(model))
     }
 
     @Sendable func delete(_ request: Request, context: WardenRequestContext) async throws -> Response {

@@ -1,3 +1,4 @@
+import WardenAPI
 import Hummingbird
 import WardenCore
 import WardenRegistry
@@ -14,7 +15,7 @@ struct TokensController {
 
     @Sendable func list(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.admin)
-        return JSONBody.response(["tokens": try await registry.tokens().map(\.jsonObject)])
+        return JSONBody.response(TokenList(tokens: try await registry.tokens().map { TokenResource($0) }))
     }
 
     @Sendable func create(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -30,9 +31,7 @@ struct TokensController {
         guard (1...100).contains(name.unicodeScalars.count) else { throw WardenError(.invalidArgument, "name must be 1 to 100 characters") }
         let secret = TokenSecret.generate()
         let record = try await registry.createToken(name: name, role: role, secretHash: TokenSecret.hash(secret), actor: context.actor)
-        var object = record.jsonObject
-        object["token"] = secret
-        return JSONBody.response(object, status: .created)
+        return JSONBody.response(TokenResource(record, secret: secret), status: .created)
     }
 
     @Sendable func revoke(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -40,6 +39,6 @@ struct TokensController {
         guard let id = Int64(try context.pathParameter("id")) else {
             throw WardenError(.invalidArgument, "the token id must be a number (see GET /api/v1/tokens)")
         }
-        return JSONBody.response(try await registry.revokeToken(id: id, actor: context.actor).jsonObject)
+        return JSONBody.response(TokenResource(try await registry.revokeToken(id: id, actor: context.actor)))
     }
 }

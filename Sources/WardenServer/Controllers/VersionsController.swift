@@ -1,4 +1,5 @@
 import Foundation
+import WardenAPI
 import Hummingbird
 import WardenCore
 import WardenRegistry
@@ -26,7 +27,7 @@ struct VersionsController {
         let name = try context.modelName()
         guard try await registry.model(named: name) != nil else { throw ModelsController.noModel(name) }
         let versions = try await registry.versions(of: name)
-        return JSONBody.response(["model": name, "versions": versions.map(\.summaryJSON)])
+        return JSONBody.response(VersionList(model: name, versions: versions.map(VersionSummary.init)))
     }
 
     @Sendable func publish(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -50,20 +51,18 @@ struct VersionsController {
             bundle = Array(try JSONSerialization.data(withJSONObject: field.value, options: [.sortedKeys, .withoutEscapingSlashes]))
         }
         let result = try await registry.publish(.init(model: name, version: version, files: files, bundle: bundle), actor: context.actor)
-        var object = result.version.detailJSON
-        object["created"] = result.created
-        return JSONBody.response(object, status: result.created ? .created : .ok)
+        return JSONBody.response(VersionDetail(result.version, created: result.created), status: result.created ? .created : .ok)
     }
 
     @Sendable func show(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
-        return JSONBody.response(try await record(context).detailJSON)
+        return JSONBody.response(VersionDetail(try await record(context)))
     }
 
     @Sendable func latest(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let record = try await registry.resolve(ModelReference(name: try context.modelName()))
-        return JSONBody.response(record.detailJSON)
+        return JSONBody.response(VersionDetail(record))
     }
 
     @Sendable func bundle(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -82,29 +81,28 @@ struct VersionsController {
         let reason: String? =
             if request.headers[.contentLength].map({ $0 != "0" }) ?? false { try await JSONBody.read(request, context: context).optionalField("reason")?.string() } else { nil }
         let record = try await registry.setYanked(model: try context.modelName(), version: try context.version(), yanked: true, reason: reason, actor: context.actor)
-        return JSONBody.response(record.summaryJSON)
+        return JSONBody.response(VersionSummary(record))
     }
 
     @Sendable func unyank(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.deployer)
         let record = try await registry.setYanked(model: try context.modelName(), version: try context.version(), yanked: false, reason: nil, actor: context.actor)
-        return JSONBody.response(record.summaryJSON)
+        return JSONBody.response(VersionSummary(record))
     }
 
     @Sendable func lineage(_ request: Request, context: WardenRequestContext) async throws -> Response {
         try context.require(.reader)
         let record = try await record(context)
-        var parent: Any = NSNull()
+        var parent: LineageGraph.Parent?
         if let name = record.lineage.parentName, let version = record.lineage.parentVersion {
             let stored = try await registry.version(of: name, version)
-            parent = ["model": name, "version": version.description, "registered": stored != nil] as [String: Any]
+            parent = LineageGraph.Parent(model: name, version: version.description, registered: stored != nil)
         }
         let children = try await registry.children(of: record.model, record.version)
-        return JSONBody.response([
-            "model": record.model, "version": record.version.description,
-            "lineage": record.lineage.jsonObject, "parent": parent,
-            "children": children.map { ["model": $0.model, "version": $0.version.description] },
-        ])
+        return JSONBody.response(LineageGraph(
+            model: record.model, version: record.version.description, lineage: LineageResource(record.lineage), parent: parent,
+            children: children.map { LineageGraph.Child(model: $0.model, version: $0.version.description) }
+        ))
     }
 
     @Sendable func trainedOn(_ request: Request, context: WardenRequestContext) async throws -> Response {
@@ -114,7 +112,7 @@ struct VersionsController {
         }
         let dataset = try Digest(parsing: text)
         let versions = try await registry.versions(trainedOn: dataset)
-        return JSONBody.response(["dataset": dataset.description, "versions": versions.map(\.summaryJSON)])
+        return JSONBody.response(DatasetVersions(dataset: dataset.description, versions: versions.map(VersionSummary.init)))
     }
 
     @Sendable func file(_ request: Request, context: WardenRequestContext) async throws -> Response {

@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import WardenCore
-import WardenONNX
+import WardenTensor
 import WardenRegistry
 import WardenServing
 

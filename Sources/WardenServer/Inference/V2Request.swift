@@ -1,6 +1,6 @@
 import Foundation
 import WardenCore
-import WardenONNX
+import WardenTensor
 import WardenServing
 
 /// An Open Inference Protocol (KServe V2) inference request, from JSON or from

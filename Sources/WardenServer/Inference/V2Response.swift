@@ -1,6 +1,6 @@
 import Foundation
 import WardenCore
-import WardenONNX
+import WardenTensor
 import WardenServing
 
 /// Writes an inference response: JSON, or a JSON header followed by the binary

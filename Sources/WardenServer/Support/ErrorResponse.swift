@@ -1,4 +1,5 @@
 import Foundation
+import WardenAPI
 import HTTPTypes
 import Hummingbird
 import WardenCore
@@ -39,16 +40,15 @@ enum ErrorResponse {
         }
     }
 
-    static func body(for error: WardenError) -> [String: Any] {
-        var detail: [String: Any] = ["code": error.code.rawValue, "message": error.message]
+    static func body(for error: WardenError) -> ErrorBody {
+        var detail = ErrorBody.Detail(code: error.code.rawValue, message: error.message)
         if let violation = error.cause as? SemverRule.Violation {
-            detail["required_bump"] = violation.required.description
-            detail["allowed_bump"] = violation.granted.description
-            detail["baseline"] = violation.previous.description
-            detail["suggested_version"] = violation.suggested.description
-            detail["reasons"] = violation.reasons
+            detail.semver = ErrorBody.SemverViolation(
+                requiredBump: violation.required.description, allowedBump: violation.granted.description,
+                baseline: violation.previous.description, suggestedVersion: violation.suggested.description, reasons: violation.reasons
+            )
         }
-        return ["error": detail]
+        return ErrorBody(detail)
     }
 
     /// - Parameter headers: what the status needs besides the body (`Allow`, `Content-Range`).
@@ -82,10 +82,10 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             let code = error.status == .notFound ? "not_found" : error.status == .contentTooLarge ? "payload_too_large" : "http_\(error.status.code)"
             let message = error.body ?? error.status.reasonPhrase
-            return JSONBody.response(["error": ["code": code, "message": message]], status: error.status, headers: error.headers)
+            return JSONBody.response(ErrorBody(.init(code: code, message: message)), status: error.status, headers: error.headers)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])
-            return JSONBody.response(["error": ["code": "internal", "message": "internal error: \(error)"]], status: .internalServerError)
+            return JSONBody.response(ErrorBody(.init(code: "internal", message: "internal error: \(error)")), status: .internalServerError)
         }
     }
 }

@@ -2,13 +2,35 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import WardenAPI
 import WardenCore
 
-/// JSON in and out with JSONSerialization: responses from plain dictionaries,
-/// request bodies read through `JSONField` so a wrong type names its field.
+/// JSON in and out: responses from the API's wire types (WardenAPI) or, where no type is
+/// defined yet (the inference protocol, rollouts), plain dictionaries; request bodies read
+/// through `JSONField` so a wrong type names its field.
 enum JSONBody {
-    static func response(_ object: Any, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        let data: Data
+        do {
+            data = try APIJSON.encode(value)
+        } catch {
+            // A wire type that cannot encode is a bug here, not the client's: say so as JSON.
+            return response(ErrorBody(.init(code: "internal", message: "internal error: cannot encode the answer: \(error)")), status: .internalServerError)
+        }
+        return response(json: data, status: status, headers: headers)
+    }
+
+    static func response(_ object: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return response(json: data, status: status, headers: headers)
+    }
+
+    static func response(_ array: [[String: Any]], status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: array, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("[]".utf8)
+        return response(json: data, status: status, headers: [:])
+    }
+
+    private static func response(json data: Data, status: HTTPResponse.Status, headers: HTTPFields) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
@@ -25,18 +47,6 @@ enum JSONBody {
 }
 
 extension Date {
-    /// RFC 3339 UTC with milliseconds (`2026-11-25T18:31:02.123Z`), formatted by hand:
-    /// `ISO8601DateFormatter` costs more than the rest of a listing (measured in bench/registry.sh).
-    var iso8601: String {
-        let milliseconds = Int64((timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds % 1000), 3))Z"
-    }
+    /// RFC 3339 UTC with milliseconds, as every date in the API.
+    var iso8601: String { RFC3339.string(from: self) }
 }

@@ -3,7 +3,7 @@ import Logging
 import WardenCore
 import WardenIntegrity
 import WardenModel
-import WardenONNX
+import WardenTensor
 import WardenSandbox
 
 /// The verification gate, then the load.

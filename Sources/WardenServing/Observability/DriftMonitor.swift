@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import WardenCore
 import WardenModel
-import WardenONNX
+import WardenTensor
 
 /// Input drift: the population stability index (PSI) of each input feature
 /// served, against the reference histogram the model card declares:

@@ -1,5 +1,5 @@
 import Synchronization
-import WardenONNX
+import WardenTensor
 
 /// How a shadowed candidate's answers compare with stable's: for each mirrored
 /// request, whether the top-1 class agrees and the largest absolute difference

@@ -1,5 +1,6 @@
 import WardenCore
-import WardenONNX
+import WardenRuntime
+import WardenTensor
 
 /// What executes one model version. The serving layer (queues, batching,
 /// hot swap) works through this protocol only: ONNX runs in-process now, WASM

@@ -1,6 +1,6 @@
 import WardenCore
 import WardenModel
-import WardenONNX
+import WardenTensor
 
 extension WardenError.Code {
     /// A model's answer broke an output contract its card declares.

@@ -4,7 +4,8 @@ import Logging
 import Metrics
 import WardenCore
 import WardenModel
-import WardenONNX
+import WardenRuntime
+import WardenTensor
 import WardenSandbox
 
 /// Pre → model → post as one runtime: the card's WASM modules around an ONNX

@@ -1,5 +1,5 @@
 import WardenCore
-import WardenONNX
+import WardenTensor
 
 /// Joins requests along the first (batch) dim and splits the outputs back.
 enum Batching {

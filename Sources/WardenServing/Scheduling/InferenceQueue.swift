@@ -3,7 +3,7 @@ import Dispatch
 import Foundation
 import Synchronization
 import WardenCore
-import WardenONNX
+import WardenTensor
 
 extension WardenError.Code {
     /// The queue is full: the client should retry after a moment (HTTP 503 with Retry-After).

@@ -1,7 +1,7 @@
 import Foundation
 import WardenCore
 import WardenModel
-import WardenONNX
+import WardenTensor
 import WardenSandbox
 
 /// One request to a served version: its inputs, the outputs it wants (nil: all)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAPI
 import WardenClient
 import WardenCore
 
@@ -21,7 +22,7 @@ struct AliasCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingAsync(json: json) {
                 let move = try await options.client.setAlias(model: name, alias, to: try SemanticVersion(parsing: version))
-                if json { printJSON(move) } else { print("\(name):\(alias) \(move["from"] as? String ?? "(unset)") -> \(move["to"] as? String ?? "")") }
+                if json { printJSON(move) } else { print("\(name):\(alias) \(move.from ?? "(unset)") -> \(move.to ?? "")") }
             }
         }
     }
@@ -37,14 +38,14 @@ struct AliasCommand: AsyncParsableCommand {
             try await runReportingAsync(json: json) {
                 if let alias {
                     let record = try await options.client.alias(model: name, alias)
-                    if json { printJSON(record) } else { print(record["version"] as? String ?? "") }
+                    if json { printJSON(record) } else { print(record.version) }
                 } else {
                     let records = try await options.client.aliases(model: name)
                     if json {
                         printJSON(["aliases": records])
                     } else {
                         print(table(["ALIAS", "VERSION", "UPDATED", "BY"], records.map {
-                            [$0["alias"] as? String ?? "", $0["version"] as? String ?? "", $0["updated_at"] as? String ?? "", $0["updated_by"] as? String ?? ""]
+                            [$0.alias, $0.version, RFC3339.string(from: $0.updatedAt), $0.updatedBy]
                         }), terminator: "")
                     }
                 }
@@ -62,7 +63,7 @@ struct AliasCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingAsync(json: json) {
                 let move = try await options.client.deleteAlias(model: name, alias)
-                if json { printJSON(move) } else { print("removed \(name):\(alias) (was \(move["from"] as? String ?? "?"))") }
+                if json { printJSON(move) } else { print("removed \(name):\(alias) (was \(move.from ?? "?"))") }
             }
         }
     }
@@ -81,7 +82,7 @@ struct AliasCommand: AsyncParsableCommand {
                     printJSON(["history": moves])
                 } else {
                     print(table(["WHEN", "ALIAS", "FROM", "TO", "BY"], moves.map {
-                        [$0["at"] as? String ?? "", $0["alias"] as? String ?? "", $0["from"] as? String ?? "-", $0["to"] as? String ?? "-", $0["actor"] as? String ?? ""]
+                        [RFC3339.string(from: $0.at), $0.alias, $0.from ?? "-", $0.to ?? "-", $0.actor]
                     }), terminator: "")
                 }
             }
@@ -107,8 +108,8 @@ struct TokenCommand: AsyncParsableCommand {
             try await runReportingAsync(json: json) {
                 let token = try await options.client.createToken(role: role, name: name)
                 if json { printJSON(token) } else {
-                    print(token["token"] as? String ?? "")
-                    FileHandle.standardError.write(Data("created \(token["role"] as? String ?? "") token '\(token["name"] as? String ?? "")' (id \(token["id"] ?? "?")); the secret is shown only now\n".utf8))
+                    print(token.token ?? "")
+                    FileHandle.standardError.write(Data("created \(token.role) token '\(token.name)' (id \(token.id)); the secret is shown only now\n".utf8))
                 }
             }
         }
@@ -124,7 +125,7 @@ struct TokenCommand: AsyncParsableCommand {
                 let tokens = try await options.client.tokens()
                 if json { printJSON(["tokens": tokens]) } else {
                     print(table(["ID", "NAME", "ROLE", "CREATED", "BY", "REVOKED"], tokens.map {
-                        ["\($0["id"] ?? "")", $0["name"] as? String ?? "", $0["role"] as? String ?? "", $0["created_at"] as? String ?? "", $0["created_by"] as? String ?? "", $0["revoked_at"] as? String ?? "-"]
+                        ["\($0.id)", $0.name, $0.role, RFC3339.string(from: $0.createdAt), $0.createdBy, $0.revokedAt.map(RFC3339.string(from:)) ?? "-"]
                     }), terminator: "")
                 }
             }
@@ -140,7 +141,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             try await runReportingAsync(json: json) {
                 let token = try await options.client.revokeToken(id: id)
-                if json { printJSON(token) } else { print("revoked token \(id) ('\(token["name"] as? String ?? "")')") }
+                if json { printJSON(token) } else { print("revoked token \(id) ('\(token.name)')") }
             }
         }
     }

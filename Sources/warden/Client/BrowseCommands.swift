@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAPI
 import WardenClient
 import WardenCore
 
@@ -29,20 +30,20 @@ struct ModelsCommand: AsyncParsableCommand {
     }
 
     /// Every model the listing names, page after page.
-    static func all(_ client: RegistryClient, prefix: String?, tag: String?) async throws -> [RegistryClient.Object] {
-        var models: [RegistryClient.Object] = []
+    static func all(_ client: RegistryClient, prefix: String?, tag: String?) async throws -> [ModelResource] {
+        var models: [ModelResource] = []
         var cursor: String?
         repeat {
             let page = try await client.models(prefix: prefix, tag: tag, cursor: cursor)
-            models += page["models"] as? [RegistryClient.Object] ?? []
-            cursor = page["next_cursor"] as? String
+            models += page.models
+            cursor = page.nextCursor
         } while cursor != nil
         return models
     }
 
-    static func table(_ models: [RegistryClient.Object]) -> String {
+    static func table(_ models: [ModelResource]) -> String {
         warden.table(["NAME", "TAGS", "UPDATED", "DESCRIPTION"], models.map {
-            [$0["name"] as? String ?? "", ($0["tags"] as? [String] ?? []).joined(separator: ","), $0["updated_at"] as? String ?? "", $0["description"] as? String ?? ""]
+            [$0.name, $0.tags.joined(separator: ","), RFC3339.string(from: $0.updatedAt), $0.description]
         })
     }
 }
@@ -62,17 +63,17 @@ struct VersionsCommand: AsyncParsableCommand {
         try await runReportingAsync(json: json) {
             let versions = try await options.client.versions(of: name)
             if json {
-                printJSON(["model": name, "versions": versions])
+                printJSON(VersionList(model: name, versions: versions))
             } else {
                 print(table(["VERSION", "BUMP", "SIZE", "SIGNED", "CREATED", "BY", "MANIFEST"], versions.map { version in
                     [
-                        (version["version"] as? String ?? "") + ((version["yanked"] as? Bool ?? false) ? " (yanked)" : ""),
-                        version["required_bump"] as? String ?? "-",
-                        byteSize((version["size"] as? NSNumber)?.int64Value ?? 0),
-                        (version["signed"] as? Bool ?? false) ? "yes" : "no",
-                        version["created_at"] as? String ?? "",
-                        version["created_by"] as? String ?? "",
-                        String((version["manifest_digest"] as? String ?? "").prefix(19)),
+                        version.version + (version.yanked ? " (yanked)" : ""),
+                        version.requiredBump ?? "-",
+                        byteSize(version.size),
+                        version.signed ? "yes" : "no",
+                        RFC3339.string(from: version.createdAt),
+                        version.createdBy,
+                        String(version.manifestDigest.prefix(19)),
                     ]
                 }), terminator: "")
             }
@@ -98,17 +99,21 @@ struct ShowCommand: AsyncParsableCommand {
                 printJSON(record)
                 return
             }
+            let summary = record.summary
             var rows: [(String, String)] = [
-                ("version", "\(record["model"] as? String ?? "")@\(record["version"] as? String ?? "")" + ((record["yanked"] as? Bool ?? false) ? " (yanked: \(record["yank_reason"] as? String ?? "no reason"))" : "")),
-                ("manifest", record["manifest_digest"] as? String ?? ""),
-                ("created", "\(record["created_at"] as? String ?? "") by \(record["created_by"] as? String ?? "")"),
-                ("signers", (record["signers"] as? [String]).map { $0.isEmpty ? "none" : $0.joined(separator: ", ") } ?? "none"),
+                ("version", "\(summary.model)@\(summary.version)" + (summary.yanked ? " (yanked: \(summary.yankReason ?? "no reason"))" : "")),
+                ("manifest", summary.manifestDigest),
+                ("created", "\(RFC3339.string(from: summary.createdAt)) by \(summary.createdBy)"),
+                ("signers", summary.signers.isEmpty ? "none" : summary.signers.joined(separator: ", ")),
             ]
-            if let bump = record["required_bump"] as? String, let baseline = record["baseline"] as? String { rows.append(("change", "\(bump) from \(baseline)")) }
-            if let lineage = (record["lineage"] as? [String: Any])?.filter({ !($0.value is NSNull) }), !lineage.isEmpty {
-                rows.append(("lineage", lineage.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
-            }
-            if let description = record["description"] as? [String: Any], let signature = description["signature"] as? [String: Any] {
+            if let bump = summary.requiredBump, let baseline = summary.baseline { rows.append(("change", "\(bump) from \(baseline)")) }
+            let lineage = [
+                ("code_revision", record.lineage.codeRevision), ("dataset", record.lineage.dataset),
+                ("parent", record.lineage.parent), ("run_url", record.lineage.runURL),
+            ].compactMap { key, value in value.map { "\(key) \($0)" } }
+            if !lineage.isEmpty { rows.append(("lineage", lineage.joined(separator: ", "))) }
+            let description = jsonObject(record.description)
+            if let signature = description["signature"] as? [String: Any] {
                 for side in ["inputs", "outputs"] {
                     for (index, tensor) in (signature[side] as? [[String: Any]] ?? []).enumerated() {
                         let shape = (tensor["shape"] as? [Any]).map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" } ?? "[*]"
@@ -120,8 +125,8 @@ struct ShowCommand: AsyncParsableCommand {
                     rows.append(("weights", onnx["weights_digest"] as? String ?? ""))
                 }
             }
-            for (index, file) in (record["files"] as? [[String: Any]] ?? []).enumerated() {
-                rows.append((index == 0 ? "files" : "", "\(file["path"] as? String ?? "")  \(byteSize((file["size"] as? NSNumber)?.int64Value ?? 0))  \(file["digest"] as? String ?? "")"))
+            for (index, file) in record.files.enumerated() {
+                rows.append((index == 0 ? "files" : "", "\(file.path)  \(byteSize(file.size))  \(file.digest)"))
             }
             let width = rows.map(\.0.count).max() ?? 0
             print(rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n"))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAPI
 import WardenClient
 import WardenCore
 import WardenIntegrity
@@ -42,7 +43,7 @@ func runReportingAsync(json: Bool = false, _ body: () async throws -> Void) asyn
     } catch let error as WardenError {
         if json {
             var detail: [String: Any] = ["code": error.code.rawValue, "message": error.message]
-            if let remote = error.cause as? RegistryClient.RemoteError { detail.merge(remote.detail) { mine, _ in mine } }
+            if let remote = error.cause as? RegistryClient.RemoteError { detail.merge(jsonObject(remote.detail)) { mine, _ in mine } }
             printJSON(["ok": false, "error": detail])
         }
         FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))

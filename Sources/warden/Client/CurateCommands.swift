@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import WardenAPI
 import WardenClient
 import WardenCore
 
@@ -84,7 +85,7 @@ struct EditCommand: AsyncParsableCommand {
             let client = options.client
             var tags: [String]?
             if !addTag.isEmpty || !removeTag.isEmpty {
-                let current = try await client.model(name)["tags"] as? [String] ?? []
+                let current = try await client.model(name).model.tags
                 var updated = current.filter { !removeTag.contains($0) }
                 for tag in addTag where !updated.contains(tag) { updated.append(tag) }
                 tags = updated
@@ -93,8 +94,7 @@ struct EditCommand: AsyncParsableCommand {
             if json {
                 printJSON(model)
             } else {
-                let shown = (model["tags"] as? [String] ?? []).joined(separator: ",")
-                print("\(name): tags [\(shown)]; description: \(model["description"] as? String ?? "")")
+                print("\(name): tags [\(model.tags.joined(separator: ","))]; description: \(model.description)")
             }
         }
     }
@@ -123,7 +123,7 @@ struct SearchCommand: AsyncParsableCommand {
         try await runReportingAsync(json: json) {
             let needle = text.lowercased()
             let found = try await ModelsCommand.all(options.client, prefix: nil, tag: tag).filter { model in
-                let haystack = [model["name"] as? String ?? "", model["description"] as? String ?? ""] + (model["tags"] as? [String] ?? [])
+                let haystack = [model.name, model.description] + model.tags
                 return haystack.contains { $0.lowercased().contains(needle) }
             }
             if json {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import WardenClient
 import WardenCore
-import WardenONNX
+import WardenTensor
 
 struct InferCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

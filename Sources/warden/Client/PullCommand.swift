@@ -46,10 +46,8 @@ struct PullCommand: AsyncParsableCommand {
             let reference = try ModelReference(parsing: self.reference)
             let client = options.client
             let record = try await client.resolve(reference)
-            guard let versionText = record["version"] as? String, let files = record["files"] as? [[String: Any]] else {
-                throw WardenError(.ioFailure, "the registry's answer for \(reference) has no version or files")
-            }
-            let version = try SemanticVersion(parsing: versionText)
+            let files = record.files
+            let version = try SemanticVersion(parsing: record.summary.version)
             let target = URL(fileURLWithPath: output).standardizedFileURL.path
             if FileManager.default.fileExists(atPath: target), !((try? FileManager.default.contentsOfDirectory(atPath: target))?.isEmpty ?? false) {
                 throw WardenError(.invalidArgument, "'\(output)' already exists and is not empty; choose another -o DIR")
@@ -57,17 +55,16 @@ struct PullCommand: AsyncParsableCommand {
             let staging = target + ".partial-\(UUID().uuidString.prefix(8))"
             defer { try? FileManager.default.removeItem(atPath: staging) }
 
-            let total = files.reduce(Int64(0)) { $0 + (($1["size"] as? NSNumber)?.int64Value ?? 0) }
+            let total = files.reduce(Int64(0)) { $0 + $1.size }
             let bar = ProgressBar(label: "downloading")
             bar.progress.start(totalBytes: total)
             bar.start()
             let started = Date()
             do {
                 for file in files {
-                    guard let path = file["path"] as? String else { continue }
-                    try ResourceName.validatePath(path, at: "files")
+                    try ResourceName.validatePath(file.path, at: "files")
                     let progress = bar.progress
-                    _ = try await client.download(model: reference.name, version: version, path: path, to: (staging as NSString).appendingPathComponent(path)) { progress.add($0) }
+                    _ = try await client.download(model: reference.name, version: version, path: file.path, to: (staging as NSString).appendingPathComponent(file.path)) { progress.add($0) }
                 }
             } catch {
                 bar.stop()
@@ -100,11 +97,8 @@ struct PullCommand: AsyncParsableCommand {
                 manifestDigest = manifest.rootDigest
                 actual = manifest
             }
-            let expected = (record["manifest_digest"] as? String).flatMap { try? Digest(parsing: $0) }
-            let stored = Dictionary(files.compactMap { file -> (String, String)? in
-                guard let path = file["path"] as? String, let digest = file["digest"] as? String else { return nil }
-                return (path, digest)
-            }, uniquingKeysWith: { first, _ in first })
+            let expected = try? Digest(parsing: record.summary.manifestDigest)
+            let stored = Dictionary(files.map { ($0.path, $0.digest) }, uniquingKeysWith: { first, _ in first })
             // The files as hashed above, once: per file only with the files method.
             let hashed = try (actual?.serialization.method == .files ? actual! : ModelHasher().manifest(of: staging, alsoIgnoring: [signaturePath]))
             let modified = hashed.resources.filter { stored[$0.path] != $0.digest.description }.map(\.path)

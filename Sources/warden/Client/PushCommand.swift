@@ -61,7 +61,7 @@ struct PushCommand: AsyncParsableCommand {
             )
             display.finish()
             if json {
-                var object = result.response
+                var object = jsonObject(result.response)
                 object["uploaded_blobs"] = result.uploadedBlobs
                 object["uploaded_bytes"] = result.uploadedBytes
                 printJSON(object)

@@ -3,7 +3,7 @@ import Foundation
 import WardenClient
 import WardenCore
 import WardenModel
-import WardenONNX
+import WardenTensor
 
 struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -47,8 +47,8 @@ struct RollbackCommand: AsyncParsableCommand {
                 }
                 return
             }
-            let current = try await client.alias(model: name, "production")["version"] as? String
-            guard let current, let currentVersion = SemanticVersion(current) else {
+            let current = try await client.alias(model: name, "production").version
+            guard let currentVersion = SemanticVersion(current) else {
                 throw WardenError(.notFound, "\(name) has no production alias to roll back; set one with warden alias set \(name) production VERSION")
             }
             let target: SemanticVersion
@@ -57,8 +57,8 @@ struct RollbackCommand: AsyncParsableCommand {
             } else {
                 // The newest move that put production on the current version came from the previous one.
                 let history = try await client.aliasHistory(model: name, "production")
-                guard let move = history.first(where: { $0["to"] as? String == current && $0["from"] as? String != nil }),
-                      let from = move["from"] as? String, let previous = SemanticVersion(from) else {
+                guard let move = history.first(where: { $0.to == current && $0.from != nil }),
+                      let from = move.from, let previous = SemanticVersion(from) else {
                     throw WardenError(.notFound, "production on \(name) has named no other version before \(current); pass --to VERSION")
                 }
                 target = previous

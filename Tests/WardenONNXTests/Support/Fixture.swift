@@ -1,6 +1,8 @@
 import Foundation
 @_exported import WardenTestSupport
 import WardenONNX
+import WardenRuntime
+import WardenTensor
 
 /// The committed test models (see Fixtures/models/make_models.py).
 enum Fixture {

@@ -1,6 +1,8 @@
 import Testing
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Runs `model` on `runtime/<name>/input.npy` and compares every output with the
 /// `.npy` onnxruntime wrote beside it: labels exactly, values within

@@ -1,6 +1,8 @@
 import Foundation
 import WardenCore
 @testable import WardenONNX
+@testable import WardenRuntime
+@testable import WardenTensor
 
 /// Compares an output with ONNX's reference output in its own element type:
 /// float32 within ONNX's backend-test tolerances (rtol 1e-3, atol 1e-7),

@@ -1,4 +1,6 @@
 import WardenONNX
+import WardenRuntime
+import WardenTensor
 
 /// Models built in code for tests.
 enum TestGraph {
